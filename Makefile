@@ -1,0 +1,55 @@
+# nextword: the two commands a user needs are `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+MODELS_DIR ?= models
+CORPUS_DIR ?= data/corpus
+TRAIN_ARGS ?=
+
+export PORT
+export NEXTWORD_MODELS_DIR := $(MODELS_DIR)
+
+.PHONY: help setup serve test retrain corpus clean
+
+help:
+	@echo "make serve    set up, train the default model if none exists, serve on \$$PORT ($(PORT))"
+	@echo "make test     set up (with test packages) and run the test suite"
+	@echo "make retrain  rebuild the corpus (with corpus/user/*.txt) and train a new model version"
+	@echo "make corpus   rebuild the corpus only"
+	@echo "make clean    remove the venv, the corpus and all trained models"
+
+# The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+corpus: $(VENV)/.installed
+	$(PY) -m corpus.build --out-dir $(CORPUS_DIR)
+
+retrain: corpus
+	$(PY) -m model.train --corpus-dir $(CORPUS_DIR) --models-dir $(MODELS_DIR) $(TRAIN_ARGS)
+
+# Train only when no complete model version exists (a version is complete once it has a manifest).
+serve: $(VENV)/.installed
+	@if ls $(MODELS_DIR)/*/manifest.json >/dev/null 2>&1; then \
+		echo "serving the newest model in $(MODELS_DIR)"; \
+	else \
+		echo "no model in $(MODELS_DIR): building the corpus and training the default model (about 6 minutes)"; \
+		$(MAKE) --no-print-directory retrain; \
+	fi
+	exec $(VENV)/bin/gunicorn -c service/gunicorn.conf.py 'service:create_app()'
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) data $(MODELS_DIR)

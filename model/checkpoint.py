@@ -1,0 +1,172 @@
+"""Versioned model checkpoints: one directory per version, written atomically, loaded without pickle.
+
+    models/
+      20261126-213512-lstm/
+        model.safetensors     weights (safetensors: plain tensors, nothing executed on load)
+        config.json           {"model": ModelConfig, "training": {...}, "version": ...}
+        tokenizer.json        the Hugging Face word-level tokenizer
+        display_forms.json    how each word is written in predictions
+        metrics.json          training and evaluation figures
+        manifest.json         sha256 of every file above; written last
+
+A version is written into a hidden temporary directory in the same parent and renamed into
+place when complete, so a reader sees either nothing or the whole version. A directory
+whose manifest is missing or does not match its files is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
+
+from model.rnn_lm import ModelConfig, RNNLanguageModel
+from model.tokenizer import WordTokenizer
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+FILES = ("model.safetensors", "config.json", "tokenizer.json", "display_forms.json", "metrics.json")
+
+
+class CheckpointError(Exception):
+    """A model version that is missing, incomplete, corrupt or inconsistent."""
+
+
+@dataclass
+class LoadedModel:
+    version: str
+    path: Path
+    model: RNNLanguageModel
+    tokenizer: WordTokenizer
+    config: dict
+    metrics: dict
+
+
+def new_version_id(cell: str, models_dir: Path) -> str:
+    """A sortable id: UTC time, then the cell; a suffix keeps two versions in one second apart."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    version, n = f"{stamp}-{cell}", 1
+    while (models_dir / version).exists():
+        n += 1
+        version = f"{stamp}-{cell}-{n}"
+    return version
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, data: dict | list) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_version(
+    models_dir: Path, model: RNNLanguageModel, tokenizer: WordTokenizer, training: dict, metrics: dict,
+    version: str | None = None,
+) -> Path:
+    """Write a complete version atomically and return its directory."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = version or new_version_id(model.config.cell, models_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=models_dir))
+    try:
+        save_model(model, str(tmp / "model.safetensors"))
+        _write_json(tmp / "config.json", {
+            "format_version": FORMAT_VERSION, "version": version,
+            "model": model.config.to_dict(), "training": training,
+        })
+        tokenizer.save(tmp)
+        _write_json(tmp / "metrics.json", metrics)
+        _write_json(tmp / MANIFEST, {name: _sha256(tmp / name) for name in FILES})
+        for name in (*FILES, MANIFEST):
+            with (tmp / name).open("rb") as f:
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, models_dir / version)
+        _fsync_dir(models_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return models_dir / version
+
+
+def list_versions(models_dir: Path) -> list[str]:
+    """Complete versions (those with a manifest), oldest first."""
+    if not models_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file()
+    )
+
+
+def load_version(path: Path) -> LoadedModel:
+    """Load and verify one version directory; raise CheckpointError with the reason if it is unusable."""
+    path = Path(path)
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no {MANIFEST}; the version is incomplete") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: {MANIFEST} is not valid JSON ({e})") from None
+    for name in FILES:
+        if name not in manifest:
+            raise CheckpointError(f"{path}: {MANIFEST} does not list {name}")
+        if not (path / name).is_file():
+            raise CheckpointError(f"{path}: {name} is missing")
+        if _sha256(path / name) != manifest[name]:
+            raise CheckpointError(f"{path}: {name} does not match its checksum (corrupt or truncated)")
+    try:
+        config = json.loads((path / "config.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+        if config.get("format_version") != FORMAT_VERSION:
+            raise CheckpointError(f"{path}: checkpoint format {config.get('format_version')} is not {FORMAT_VERSION}")
+        model_config = ModelConfig.from_dict(config["model"])
+        tokenizer = WordTokenizer.load(path)
+        if tokenizer.vocab_size != model_config.vocab_size:
+            raise CheckpointError(
+                f"{path}: tokenizer has {tokenizer.vocab_size} words, model expects {model_config.vocab_size}"
+            )
+        model = RNNLanguageModel(model_config)
+        missing, unexpected = load_model(model, str(path / "model.safetensors"), strict=False)
+        if unexpected or [m for m in missing if not (model_config.tie_weights and m == "output.weight")]:
+            raise CheckpointError(f"{path}: weights do not fit the config (missing {missing}, unexpected {unexpected})")
+    except CheckpointError:
+        raise
+    except Exception as e:  # any parse or shape error of a file that passed its checksum
+        raise CheckpointError(f"{path}: cannot load ({type(e).__name__}: {e})") from None
+    model.eval()
+    return LoadedModel(config["version"], path, model, tokenizer, config, metrics)
+
+
+def load_latest(models_dir: Path) -> LoadedModel:
+    """The newest complete version that loads; a broken newer one is skipped with its reason kept."""
+    errors = []
+    for version in reversed(list_versions(Path(models_dir))):
+        try:
+            return load_version(Path(models_dir) / version)
+        except CheckpointError as e:
+            log.error("refusing model version: %s", e)
+            errors.append(str(e))
+    detail = "; ".join(errors) if errors else "no model version found"
+    raise CheckpointError(f"no usable model in {models_dir}: {detail}")

@@ -1,0 +1,294 @@
+"""Train a word-level RNN language model with truncated BPTT and write a new model version.
+
+    python -m model.train --corpus-dir data/corpus --models-dir models
+    python -m model.train --help            # every flag, with its default
+    python -m model.train --dry-run ...     # seconds-long smoke run (tiny model, a few batches)
+
+Steps: learn the vocabulary from train.txt → encode the splits → train on passages batched
+by length, cut into bptt windows with the state carried and detached (model/batching.py) →
+validate after each epoch and keep the best weights → test perplexity → save the version
+atomically (model/checkpoint.py). A time budget (`--max-minutes`) bounds training; the
+learning rate decays linearly over whichever of the budget or the epochs runs out first.
+Ctrl-C stops training, then evaluates and saves the best weights so far.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from model.batching import IGNORE_INDEX, length_buckets, pad_batch, unknown_word_dropout, windows
+from model.checkpoint import list_versions, save_version
+from model.data import check_corpus_dir, encode_passages, read_passages
+from model.rnn_lm import CELLS, ModelConfig, RNNLanguageModel, detach_state
+from model.tokenizer import SPECIAL_TOKENS, WordTokenizer, train_tokenizer
+
+log = logging.getLogger("model.train")
+
+
+@dataclass
+class TrainConfig:
+    corpus_dir: Path = Path("data/corpus")
+    models_dir: Path = Path("models")
+    cell: str = "lstm"
+    embedding_size: int = 128
+    hidden_size: int = 256
+    num_layers: int = 1
+    dropout: float = 0.1
+    tie_weights: bool = False
+    vocab_size: int = 10000  # the output layer dominates the cost; 10k covers everyday text
+    min_frequency: int = 2  # words seen once are left to <unk>, which then gets trained
+    batch_size: int = 32
+    bptt: int = 200  # window length; long enough to hold a cue and the query in one graph
+    lr: float = 3e-3
+    clip: float = 1.0  # gradient-norm clipping, against the exploding side of BPTT
+    epochs: int = 3
+    max_minutes: float = 5.5  # training time budget (evaluation and saving come on top)
+    unk_dropout: float = 0.1  # share of input words replaced by <unk>: robustness to unseen words
+    curriculum: bool = True  # first epoch shortest passages first (on cue passages: short gaps first)
+    seed: int = 0
+    threads: int = 0  # torch intra-op threads; 0 keeps torch's default (one per core)
+    max_batches: int = 0  # stop each epoch after this many batches; 0 = no limit (smoke runs)
+    if_missing: bool = False
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        return ModelConfig(
+            vocab_size=vocab_size, cell=self.cell, embedding_size=self.embedding_size,
+            hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
+            tie_weights=self.tie_weights,
+        )
+
+
+@torch.inference_mode()
+def evaluate_perplexity(
+    model: RNNLanguageModel, passages: list[list[int]], pad_id: int, batch_size: int = 64, bptt: int = 400
+) -> float:
+    """exp(mean next-word cross-entropy) over every target of every passage."""
+    model.eval()
+    total_loss, total_count = 0.0, 0
+    lengths = [len(p) for p in passages]
+    for indices in length_buckets(lengths, batch_size, rng=None):
+        batch = pad_batch([passages[i] for i in indices], pad_id)
+        state = model.initial_state(batch.size(0))
+        for x, y in windows(batch, bptt, pad_id):
+            logits, _, state = model(x, state)
+            total_loss += F.cross_entropy(
+                logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX, reduction="sum"
+            ).item()
+            total_count += int((y != IGNORE_INDEX).sum())
+    return math.exp(total_loss / max(total_count, 1))
+
+
+class Trainer:
+    """One training run: owns the model, optimiser, clock and best weights."""
+
+    def __init__(self, cfg: TrainConfig, tokenizer: WordTokenizer, splits: dict[str, list[list[int]]]):
+        self.cfg = cfg
+        self.tokenizer = tokenizer
+        self.splits = splits
+        self.rng = random.Random(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.model = RNNLanguageModel(cfg.model_config(tokenizer.vocab_size))
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.protected = torch.tensor([tokenizer.display_forms[i] in SPECIAL_TOKENS for i in range(tokenizer.vocab_size)])
+        self.train_tokens = sum(len(p) for p in splits["train"])
+        self.budget_s = cfg.max_minutes * 60
+        self.tokens_seen = 0
+        self.curve: list[dict] = []
+        self.valid_curve: list[dict] = []
+        self.best_ppl = math.inf
+        self.best_state: dict | None = None
+        self.start = 0.0
+
+    def progress(self) -> float:
+        """Fraction of the run done: by time or by tokens, whichever is further along."""
+        by_tokens = self.tokens_seen / max(self.cfg.epochs * self.train_tokens, 1)
+        by_time = (time.monotonic() - self.start) / self.budget_s if self.budget_s > 0 else 0.0
+        return min(max(by_tokens, by_time), 1.0)
+
+    def out_of_time(self) -> bool:
+        return self.budget_s > 0 and time.monotonic() - self.start >= self.budget_s
+
+    def run(self) -> str:
+        """Train until the epochs or the budget run out; return why it stopped."""
+        self.start = time.monotonic()
+        stopped_by = "epochs"
+        try:
+            for epoch in range(self.cfg.epochs):
+                finished = self.train_epoch(epoch)
+                self.validate(epoch)
+                if not finished:
+                    stopped_by = "time budget"
+                    break
+        except KeyboardInterrupt:
+            stopped_by = "interrupted"
+            print("\ninterrupted: evaluating and saving the best weights so far", file=sys.stderr)
+            self.validate(epoch=-1)
+        return stopped_by
+
+    def train_epoch(self, epoch: int) -> bool:
+        """One pass over the training passages; False if the time budget ended it early."""
+        cfg, model = self.cfg, self.model
+        passages = self.splits["train"]
+        ascending = cfg.curriculum and epoch == 0
+        batches = length_buckets([len(p) for p in passages], cfg.batch_size, self.rng, ascending=ascending)
+        if cfg.max_batches:
+            batches = batches[: cfg.max_batches]
+        pad = self.tokenizer.pad_id
+        bar = tqdm(
+            total=sum(len(passages[i]) for b in batches for i in b), unit="tok", unit_scale=True,
+            desc=f"epoch {epoch + 1}/{cfg.epochs}", dynamic_ncols=True, mininterval=1.0,
+        )
+        running, epoch_start, epoch_tokens = None, time.monotonic(), 0
+        model.train()
+        for step, indices in enumerate(batches):
+            batch = pad_batch([passages[i] for i in indices], pad)
+            state = model.initial_state(batch.size(0))
+            for x, y in windows(batch, cfg.bptt, pad):
+                for group in self.optimizer.param_groups:
+                    group["lr"] = cfg.lr * (1.0 - 0.9 * self.progress())
+                x = unknown_word_dropout(x, cfg.unk_dropout, self.tokenizer.unk_id, self.protected, self.generator)
+                _, loss, state = model(x, state, y)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                self.optimizer.step()
+                state = detach_state(state)  # the gradient stops at the window edge
+                n = int((y != IGNORE_INDEX).sum())
+                self.tokens_seen += n
+                epoch_tokens += n
+                running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+            bar.update(sum(len(passages[i]) for i in indices))
+            if step % 20 == 0:
+                elapsed = time.monotonic() - self.start
+                rate = epoch_tokens / max(time.monotonic() - epoch_start, 1e-9)
+                bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(min(running, 50)):.1f}",
+                                tok_s=f"{rate:,.0f}", budget_left=f"{max(self.budget_s - elapsed, 0):.0f}s")
+                self.curve.append({"tokens": self.tokens_seen, "seconds": round(elapsed, 2), "train_loss": round(running, 4)})
+            if self.out_of_time():
+                bar.close()
+                return False
+        bar.close()
+        return True
+
+    def validate(self, epoch: int) -> None:
+        if self.tokens_seen == 0:
+            return
+        ppl = evaluate_perplexity(self.model, self.splits["valid"], self.tokenizer.pad_id)
+        elapsed = time.monotonic() - self.start
+        self.valid_curve.append({"epoch": epoch + 1, "tokens": self.tokens_seen, "seconds": round(elapsed, 2),
+                                 "valid_perplexity": round(ppl, 3)})
+        marker = ""
+        if ppl < self.best_ppl:
+            self.best_ppl, self.best_state, marker = ppl, copy.deepcopy(self.model.state_dict()), " (best)"
+        print(f"validation perplexity {ppl:.2f}{marker} after {self.tokens_seen:,} tokens, {elapsed:.0f}s", file=sys.stderr)
+        self.model.train()
+
+
+def load_splits(cfg: TrainConfig) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
+    check_corpus_dir(cfg.corpus_dir)
+    text = {s: read_passages(cfg.corpus_dir / f"{s}.txt") for s in ("train", "valid", "test")}
+    if not text["train"]:
+        raise ValueError(f"{cfg.corpus_dir}/train.txt holds no text")
+    tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency)
+    return tokenizer, {s: encode_passages(tokenizer, p) for s, p in text.items()}
+
+
+def train(cfg: TrainConfig) -> Path | None:
+    """The whole run; returns the new version's directory (None with --if-missing and a model present)."""
+    if cfg.if_missing and list_versions(cfg.models_dir):
+        print(f"a model already exists in {cfg.models_dir} ({list_versions(cfg.models_dir)[-1]}); not training")
+        return None
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    t0 = time.monotonic()
+    tokenizer, splits = load_splits(cfg)
+    counts = {s: sum(len(p) for p in ps) for s, ps in splits.items()}
+    print(f"corpus {cfg.corpus_dir}: {counts['train']:,} / {counts['valid']:,} / {counts['test']:,} tokens "
+          f"(train/valid/test), vocabulary {tokenizer.vocab_size:,}; prepared in {time.monotonic() - t0:.1f}s")
+    trainer = Trainer(cfg, tokenizer, splits)
+    n_params = sum(p.numel() for p in trainer.model.parameters())
+    print(f"model: {cfg.cell} {cfg.num_layers}x{cfg.hidden_size}, embedding {cfg.embedding_size}, "
+          f"{n_params / 1e6:.2f}M parameters; budget {cfg.max_minutes:g} min or {cfg.epochs} epochs")
+    stopped_by = trainer.run()
+    train_seconds = time.monotonic() - trainer.start
+    if trainer.best_state is None:
+        print("no training step was completed; nothing saved", file=sys.stderr)
+        return None
+    trainer.model.load_state_dict(trainer.best_state)
+    test_ppl = evaluate_perplexity(trainer.model, splits["test"], tokenizer.pad_id)
+    metrics = {
+        "stopped_by": stopped_by,
+        "train_seconds": round(train_seconds, 1),
+        "train_tokens_seen": trainer.tokens_seen,
+        "tokens_per_second": round(trainer.tokens_seen / max(train_seconds, 1e-9), 1),
+        "corpus_tokens": counts,
+        "parameters": n_params,
+        "best_valid_perplexity": round(trainer.best_ppl, 3),
+        "test_perplexity": round(test_ppl, 3),
+        "train_curve": trainer.curve,
+        "valid_curve": trainer.valid_curve,
+    }
+    training = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+    path = save_version(cfg.models_dir, trainer.model, tokenizer, training, metrics)
+    print(f"\nsaved {path}\n  stopped by {stopped_by} after {train_seconds:.0f}s, {trainer.tokens_seen:,} tokens "
+          f"({metrics['tokens_per_second']:,.0f} tok/s)\n  best validation perplexity {trainer.best_ppl:.2f}, "
+          f"test perplexity {test_ppl:.2f}")
+    return path
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--corpus-dir", type=Path, default=d.corpus_dir, help="directory with train/valid/test.txt")
+    p.add_argument("--models-dir", type=Path, default=d.models_dir, help="where model versions are written")
+    p.add_argument("--cell", choices=sorted(CELLS), default=d.cell, help="recurrent cell")
+    p.add_argument("--embedding-size", type=int, default=d.embedding_size, help="word embedding width")
+    p.add_argument("--hidden-size", type=int, default=d.hidden_size, help="recurrent state width")
+    p.add_argument("--num-layers", type=int, default=d.num_layers, help="stacked recurrent layers")
+    p.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings and outputs")
+    p.add_argument("--tie-weights", action="store_true", help="share embedding and output weights")
+    p.add_argument("--vocab-size", type=int, default=d.vocab_size, help="largest vocabulary, specials included")
+    p.add_argument("--min-frequency", type=int, default=d.min_frequency, help="rarer words become <unk>")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="passages per batch")
+    p.add_argument("--bptt", type=int, default=d.bptt, help="truncated-BPTT window, in tokens")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate at the start")
+    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping threshold")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training split at most")
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="training time budget; 0 = none")
+    p.add_argument("--unk-dropout", type=float, default=d.unk_dropout, help="share of input words replaced by <unk>")
+    p.add_argument("--no-curriculum", dest="curriculum", action="store_false", help="shuffle the first epoch too")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
+    p.add_argument("--threads", type=int, default=d.threads, help="torch threads (0 = torch default)")
+    p.add_argument("--max-batches", type=int, default=d.max_batches, help="batches per epoch at most (0 = all)")
+    p.add_argument("--if-missing", action="store_true", help="do nothing if a model version already exists")
+    p.add_argument("--dry-run", action="store_true", help="smoke run: tiny model, 1 epoch of 3 batches")
+    args = vars(p.parse_args(argv))
+    if args.pop("dry_run"):
+        args.update(embedding_size=16, hidden_size=16, epochs=1, max_batches=3, vocab_size=min(args["vocab_size"], 500))
+    known = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in args.items() if k in known})
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    cfg = parse_args(argv)
+    try:
+        train(cfg)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny hand-written corpus, a tiny model trained on it, the Flask app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.train import TrainConfig, train
+from service import create_app
+
+TINY_SENTENCES = [
+    "The clouds are in the sky.",
+    "I grew up in France. I speak fluent French.",
+    "I was born in Spain. My native language is Spanish.",
+    "The dog is barking at the postman, and the cat is sleeping.",
+    "We eat breakfast in the kitchen every morning.",
+    "She poured milk into her tea.",
+]
+
+
+def write_tiny_corpus(directory: Path, repeats: int = 40) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    passages = [s for _ in range(repeats) for s in TINY_SENTENCES]
+    for split, n in (("train", len(passages)), ("valid", 12), ("test", 12)):
+        (directory / f"{split}.txt").write_text("\n\n".join(passages[:n]) + "\n")
+    return directory
+
+
+def tiny_train_config(corpus_dir: Path, models_dir: Path, **overrides) -> TrainConfig:
+    settings = dict(
+        corpus_dir=corpus_dir, models_dir=models_dir, embedding_size=16, hidden_size=24, vocab_size=200,
+        min_frequency=1, batch_size=8, bptt=8, epochs=6, max_minutes=0, lr=2e-2, unk_dropout=0.0,
+        threads=1,
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory) -> Path:
+    return write_tiny_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory, tiny_corpus) -> Path:
+    """A models folder holding one tiny trained version (seconds to train)."""
+    models_dir = tmp_path_factory.mktemp("models")
+    assert train(tiny_train_config(tiny_corpus, models_dir)) is not None
+    return models_dir
+
+
+@pytest.fixture()
+def app(tiny_models_dir):
+    return create_app({"models_dir": tiny_models_dir})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

@@ -1,0 +1,90 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from model import checkpoint
+from model.checkpoint import CheckpointError, list_versions, load_latest, load_version, save_version
+from model.rnn_lm import ModelConfig, RNNLanguageModel
+from model.tokenizer import train_tokenizer
+
+
+def _saved(tmp_path, cell="lstm", tie=False):
+    tok = train_tokenizer(["the clouds are in the sky", "I speak fluent French"], vocab_size=50, min_frequency=1)
+    torch.manual_seed(0)
+    size = 12
+    model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell=cell, embedding_size=size,
+                                         hidden_size=size, tie_weights=tie)).eval()
+    path = save_version(tmp_path, model, tok, training={"note": "test"}, metrics={"test_perplexity": 1.0})
+    return model, tok, path
+
+
+@pytest.mark.parametrize("cell,tie", [("lstm", False), ("gru", False), ("rnn", True)])
+def test_round_trip_gives_identical_outputs(tmp_path, cell, tie):
+    model, tok, path = _saved(tmp_path, cell, tie)
+    loaded = load_version(path)
+    tokens = torch.tensor([tok.encode("the clouds are in the")])
+    with torch.inference_mode():
+        assert torch.equal(model(tokens)[0], loaded.model(tokens)[0])
+    assert loaded.tokenizer.display_forms == tok.display_forms
+    assert loaded.config["model"]["cell"] == cell and loaded.metrics["test_perplexity"] == 1.0
+    assert loaded.version == path.name and list_versions(tmp_path) == [path.name]
+
+
+def test_weights_are_safetensors_not_pickle(tmp_path):
+    _, _, path = _saved(tmp_path)
+    header_len = int.from_bytes((path / "model.safetensors").read_bytes()[:8], "little")
+    header = json.loads((path / "model.safetensors").read_bytes()[8 : 8 + header_len])
+    assert "rnn.weight_hh_l0" in header
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate", "no_manifest", "bad_config", "wrong_vocab"])
+def test_a_damaged_version_is_refused_with_a_clear_error(tmp_path, damage):
+    _, _, path = _saved(tmp_path)
+    weights = path / "model.safetensors"
+    if damage == "flip_byte":
+        data = bytearray(weights.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        weights.write_bytes(bytes(data))
+        expected = "does not match its checksum"
+    elif damage == "truncate":
+        weights.write_bytes(weights.read_bytes()[:100])
+        expected = "does not match its checksum"
+    elif damage == "no_manifest":
+        (path / "manifest.json").unlink()
+        expected = "incomplete"
+    else:
+        config = json.loads((path / "config.json").read_text())
+        if damage == "bad_config":
+            config["model"]["cell"] = "transformer"
+            expected = "cell must be one of"
+        else:
+            config["model"]["vocab_size"] += 1
+            expected = "tokenizer has"
+        (path / "config.json").write_text(json.dumps(config))
+        manifest = json.loads((path / "manifest.json").read_text())
+        manifest["config.json"] = checkpoint._sha256(path / "config.json")  # checksum right, content wrong
+        (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match=expected):
+        load_version(path)
+
+
+def test_load_latest_skips_a_broken_newer_version(tmp_path):
+    _, _, good = _saved(tmp_path)
+    newer = tmp_path / "99999999-999999-lstm"
+    shutil.copytree(good, newer)
+    (newer / "model.safetensors").write_bytes(b"garbage")
+    assert load_latest(tmp_path).version == good.name
+    with pytest.raises(CheckpointError, match="no model version found"):
+        load_latest(tmp_path / "empty")
+
+
+def test_a_failed_save_leaves_nothing_visible(tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint, "_write_json", boom)
+    with pytest.raises(OSError):
+        _saved(tmp_path)
+    assert list(tmp_path.iterdir()) == []
