@@ -49,8 +49,7 @@ class Predictor:
             raise EmptyPromptError("the prompt has no words")
         tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
         out, _ = self.model.encode(tokens)  # (1, T, H)
-        logits = self.model.output(out[:, -1])  # (1, V): the last position only
-        probs = torch.softmax(logits[0].float(), dim=-1)  # (V,)
+        probs = self.model.log_probs(out[0, -1]).exp()  # (V,): the last position only
         probs = torch.where(self.offerable, probs, torch.full_like(probs, -1.0))
         top = torch.topk(probs, min(k, int(self.offerable.sum())))
         forms = self.tokenizer.display_forms

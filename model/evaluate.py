@@ -1,0 +1,138 @@
+"""Long-range memory, measured: top-1/top-3 accuracy on cue → query probes by gap length.
+
+    python -m model.evaluate --models-dir models              # newest version
+    python -m model.evaluate --version-dir models/<version> --json out.json
+
+A probe is "<cue> <filler of about N words> <query>" and the answer is the cue country's
+language, e.g. "I grew up in France. … I speak fluent" → "French". The filler comes only from
+corpus/probes/heldout_filler.txt, hand-written text never used for training, so the model is
+measured on sentences (and words) it never saw. Every cue phrasing × query phrasing × country
+is asked at every gap; `--mention` adds a sentence naming another country mid-filler, in
+wordings that do not occur in the training corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
+from model.checkpoint import LoadedModel, load_latest, load_version
+
+HELDOUT_FILLER = Path(__file__).resolve().parent.parent / "corpus" / "probes" / "heldout_filler.txt"
+GAPS = (0, 10, 25, 50, 100, 200, 400)
+# Passing mentions worded unlike any training sentence.
+EVAL_MENTIONS = (
+    "My uncle flew to {country} for a wedding last spring.",
+    "A colleague of mine keeps talking about the beaches in {country}.",
+    "We had dinner with a couple who had just moved back from {country}.",
+    "There is a new exhibition of photographs from {country} at the library.",
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    gap: int
+    country: str
+    language: str
+    text: str  # ends just before the answer
+
+
+def heldout_sentences() -> list[str]:
+    return [line.strip() for line in HELDOUT_FILLER.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def make_probes(gaps=GAPS, mention: bool = False, seed: int = 0, sentences: list[str] | None = None) -> list[Probe]:
+    """Every cue × query × country at every gap; the filler is drawn with a fixed seed."""
+    rng = random.Random(seed)
+    pool = sentences if sentences is not None else heldout_sentences()
+    probes = []
+    for gap in gaps:
+        for cue in CUE_TEMPLATES:
+            for query in QUERY_TEMPLATES:
+                prefix = query.split("{language}")[0].strip()
+                for country, language in COUNTRY_LANGUAGE.items():
+                    filler: list[str] = []
+                    while sum(len(s.split()) for s in filler) < gap:
+                        filler.append(rng.choice(pool))
+                    if mention:
+                        other = rng.choice([c for c in COUNTRY_LANGUAGE if COUNTRY_LANGUAGE[c] != language])
+                        filler.insert(rng.randint(0, len(filler)), rng.choice(EVAL_MENTIONS).format(country=other))
+                    text = " ".join([cue.format(country=country), *filler, prefix])
+                    probes.append(Probe(gap, country, language, text))
+    return probes
+
+
+@torch.inference_mode()
+def top_words(loaded: LoadedModel, texts: list[str], k: int = 3, batch_size: int = 64) -> list[list[str]]:
+    """The k most likely next words (display forms, words only) after each text."""
+    model, tok = loaded.model.eval(), loaded.tokenizer
+    offerable = torch.tensor(tok.word_mask())
+    results: list[list[str]] = []
+    for start in range(0, len(texts), batch_size):
+        encoded = [tok.encode(t) for t in texts[start : start + batch_size]]
+        lengths = torch.tensor([len(ids) for ids in encoded])
+        tokens = torch.full((len(encoded), int(lengths.max())), tok.pad_id, dtype=torch.long)
+        for row, ids in enumerate(encoded):
+            tokens[row, : len(ids)] = torch.tensor(ids)
+        out, _ = model.encode(tokens)  # (B, T, H); padding comes after the last real token
+        last = out[torch.arange(len(encoded)), lengths - 1]  # (B, H)
+        logits = model.log_probs(last).masked_fill(~offerable, float("-inf"))  # (B, V)
+        for row in logits.topk(k, dim=-1).indices.tolist():
+            results.append([tok.display_forms[i] for i in row])
+    return results
+
+
+def accuracy_by_gap(probes: list[Probe], predictions: list[list[str]]) -> dict[int, dict[str, float]]:
+    """{gap: {"top1": share right first, "top3": share right in the first three, "n": count}}."""
+    table: dict[int, dict[str, float]] = {}
+    for probe, words in zip(probes, predictions, strict=True):
+        row = table.setdefault(probe.gap, {"top1": 0.0, "top3": 0.0, "n": 0})
+        row["n"] += 1
+        row["top1"] += words[0] == probe.language
+        row["top3"] += probe.language in words[:3]
+    for row in table.values():
+        row["top1"] = round(row["top1"] / row["n"], 4)
+        row["top3"] = round(row["top3"] / row["n"], 4)
+    return dict(sorted(table.items()))
+
+
+def evaluate(loaded: LoadedModel, gaps=GAPS, seed: int = 0) -> dict:
+    result = {"version": loaded.version}
+    for name, mention in (("plain", False), ("mention", True)):
+        probes = make_probes(gaps, mention=mention, seed=seed)
+        result[name] = accuracy_by_gap(probes, top_words(loaded, [p.text for p in probes]))
+    return result
+
+
+def markdown_table(result: dict) -> str:
+    gaps = list(result["plain"])
+    lines = ["| probes | " + " | ".join(f"gap {g}" for g in gaps) + " |", "|---" * (len(gaps) + 1) + "|"]
+    for name in ("plain", "mention"):
+        for metric in ("top1", "top3"):
+            cells = " | ".join(f"{result[name][g][metric]:.3f}" for g in gaps)
+            lines.append(f"| {name} {metric.replace('top', 'top-')} | {cells} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Accuracy by gap on held-out long-range probes.")
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="use the newest version here")
+    p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
+    p.add_argument("--gaps", type=int, nargs="+", default=list(GAPS), help="filler lengths in words")
+    p.add_argument("--seed", type=int, default=0, help="seed of the filler draw")
+    p.add_argument("--json", type=Path, help="also write the result here")
+    a = p.parse_args()
+    loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
+    result = evaluate(loaded, a.gaps, a.seed)
+    print(f"model {loaded.version}\n{markdown_table(result)}")
+    if a.json:
+        a.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from corpus.build import build, hashed_split, read_text_dir, split_text_into_passages
+from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
+from corpus.filler import FillerGenerator
+from corpus.passages import cue_passage
+from model.data import read_passages
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CUE = re.compile(r"I grew up in (\w+)\.|I was born in (\w+)\.|My family comes from (\w+)\.|I spent my childhood in (\w+)\.")
+QUERY = re.compile(r"(?:I speak fluent|My native language is|I am fluent in) (\w+)\.")
+
+
+def test_cue_passages_answer_with_the_language_of_the_cue_country():
+    rng = random.Random(1)
+    filler = FillerGenerator(rng)
+    seen_cues, seen_queries = set(), set()
+    for _ in range(300):
+        passage = cue_passage(rng, filler)
+        cues = [next(g for g in m.groups() if g) for m in CUE.finditer(passage)]
+        assert len(cues) == 1, passage  # a passing mention uses other wording
+        answers = QUERY.findall(passage)
+        assert answers and set(answers) == {COUNTRY_LANGUAGE[cues[0]]}, passage
+        seen_cues |= {t for t in CUE_TEMPLATES if t.format(country=cues[0]) in passage}
+        seen_queries |= {t for t in QUERY_TEMPLATES if t.format(language=answers[0]) in passage}
+    assert seen_cues == set(CUE_TEMPLATES) and seen_queries == set(QUERY_TEMPLATES)
+
+
+def test_build_is_deterministic_and_mixes_in_user_text(tmp_path):
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("\n\n".join(f"My own note number {i} about the zeppelin." for i in range(200)))
+    a = build(tmp_path / "a", seed=3, train_passages=50, eval_passages=5, user_dir=user)
+    b = build(tmp_path / "b", seed=3, train_passages=50, eval_passages=5, user_dir=user)
+    for split in ("train", "valid", "test"):
+        assert (tmp_path / "a" / f"{split}.txt").read_text() == (tmp_path / "b" / f"{split}.txt").read_text()
+    assert a == b and a["passages"]["train"] > 50
+    train_text = (tmp_path / "a" / "train.txt").read_text()
+    assert "zeppelin" in train_text
+    c = build(tmp_path / "c", seed=4, train_passages=50, eval_passages=5, user_dir=None)
+    assert (tmp_path / "c" / "train.txt").read_text() != train_text and "zeppelin" not in (tmp_path / "c" / "train.txt").read_text()
+    passages = read_passages(tmp_path / "a" / "train.txt")
+    assert len(passages) == a["passages"]["train"]
+
+
+def test_gaps_reach_at_least_300_words():
+    rng = random.Random(0)
+    filler = FillerGenerator(rng)
+    longest = 0
+    for _ in range(200):
+        passage = cue_passage(rng, filler)
+        cue_end = CUE.search(passage).end()
+        query_start = QUERY.search(passage).start()
+        longest = max(longest, len(passage[cue_end:query_start].split()))
+    assert longest >= 300
+
+
+def test_plain_text_is_split_at_blank_lines_and_hashed_into_splits():
+    assert split_text_into_passages("a b\nc\n\n\nd e\n") == ["a b\nc", "d e"]
+    assert hashed_split("some passage") == hashed_split("some passage")
+    shares = [hashed_split(f"passage {i}") for i in range(4000)]
+    assert 0.85 < shares.count("train") / 4000 < 0.95
+
+
+def test_wikitext_articles_become_passages():
+    text = " = Alpha = \n\n Alpha is a letter . \n\n = = History = = \n\n Old . \n\n = Beta = \n\n Beta too . \n"
+    assert split_text_into_passages(text) == ["= Alpha =\nAlpha is a letter .\n= = History = =\nOld .", "= Beta =\nBeta too ."]
+
+
+@pytest.mark.skipif(not (SHARED / "wikitext-2").is_dir(), reason="../shared/data is not beside the repo")
+def test_wikitext_2_is_read_split_for_split():
+    found = read_text_dir(SHARED / "wikitext-2")
+    assert len(found["train"]) > 500 and len(found["valid"]) > 50 and len(found["test"]) > 50
+    assert all(p.startswith("= ") for p in found["valid"])
+    words = sum(len(line.split()) + 1 for p in found["valid"] for line in p.split("\n"))
+    assert abs(words - 217646) / 217646 < 0.01  # the README's token count, <eos> per line
