@@ -168,21 +168,21 @@ COUNT, MASS, PLURAL_ONLY = 0, 1, 2
 
 # Adjective classes that suit each noun class.
 _NOUN_ADJ = {
-    "fruit": ("food", "colour", "size", "opinion"), "veg": ("food", "size"), "meat": ("food",),
-    "dairy": ("food",), "baked": ("food", "opinion", "size"), "dish": ("food", "opinion"),
+    "fruit": ("fruit", "fruit", "colour", "size"), "veg": ("veg", "veg", "size"), "meat": ("food",),
+    "dairy": ("food",), "baked": ("baked", "baked", "opinion", "size"), "dish": ("food", "opinion"),
     "snack": ("food",), "sweet": ("food",), "pantry": ("food",), "drink": ("drink",),
     "meal": ("event", "food", "opinion"),
     "kitchen": ("condition", "material", "colour", "age", "size"),
-    "furniture": ("condition", "material", "colour", "age", "size", "opinion"),
+    "furniture": ("condition", "material", "colour", "age", "size", "practical"),
     "room": ("place", "condition"), "opening": ("condition", "colour", "material"),
     "structure": ("condition", "age"), "cleaning": ("condition", "colour", "age"),
-    "bathroom": ("condition", "colour"), "misc": ("condition", "colour", "age", "opinion"),
-    "tools": ("condition", "age"), "container": ("size", "condition", "material"),
-    "paper": ("opinion", "size", "colour"), "clothes": ("clothes", "colour", "material"),
+    "bathroom": ("condition", "colour"), "misc": ("condition", "colour", "age", "practical"),
+    "tools": ("condition", "age", "practical"), "container": ("size", "condition", "material"),
+    "paper": ("opinion", "practical", "size", "colour"), "clothes": ("clothes", "colour", "material"),
     "body": ("body",), "illness": ("illness",), "medicine": (), "work_doc": ("doc",),
     "work_event": ("event",), "office": ("condition", "tech"), "schoolwork": ("doc",),
     "exam": ("event",), "sport_event": ("event",), "sport_item": ("condition", "colour"),
-    "puzzle": ("doc",), "instrument": ("age", "condition", "opinion", "material"),
+    "puzzle": ("doc",), "instrument": ("age", "condition", "practical", "material"),
     "song": ("music",), "show": ("event", "media"), "book": ("media", "book"),
     "screen": ("media",), "device": ("tech", "colour"), "digital": ("tech",),
     "media": ("opinion",), "payable": ("money",), "money": ("money",),
@@ -193,8 +193,8 @@ _NOUN_ADJ = {
     "tree": ("plant", "size", "age"), "herb": ("plant",), "garden_area": ("place", "condition"),
     "garden_tool": ("condition", "age"), "seed": ("plant",), "landscape": ("place", "opinion"),
     "sky": ("opinion", "colour"), "collectible": ("size", "colour", "opinion"),
-    "building": ("place", "age"), "toy": ("condition", "colour", "opinion"),
-    "event": ("event",), "problem": ("size", "opinion"), "people": ("people",),
+    "building": ("place", "age"), "toy": ("condition", "colour", "practical"),
+    "event": ("event",), "problem": ("size", "practical"), "people": ("people",),
     "pet_other": ("size", "age"), "zoo": ("size", "age"), "appointment": ("doc",),
 }
 # Order of adjectives when two stand before a noun.
@@ -603,7 +603,7 @@ _REASONS_PRES = (
     "the {n:shop} closes early on {weekday}s", "{S.pro} {v:get:pres} bored otherwise",
     "it's on the way", "the {n:room} is freezing", "{S.poss} {rel} is staying with {S.obj}",
 )
-_STATIVE = frozenset(("need", "like", "love", "hate", "know", "own", "prefer", "want", "belong",
+_STATIVE = frozenset(("need", "like", "love", "hate", "know", "own", "prefer", "want", "belong", "hear", "see",
                       "owe", "recognise", "mind", "remember", "forget", "seem", "understand"))
 _RELATIVE_HEADS = (("man", "m"), ("woman", "f"), ("lady", "f"), ("old man", "m"),
                    ("old lady", "f"), ("young woman", "f"), ("young man", "m"), ("boy", "m"),
@@ -624,7 +624,7 @@ _IMPERATIVE_CLASSES = (
 )
 _BUYABLE = ("fruit", "veg", "baked", "kitchen", "misc", "tools", "container", "paper", "clothes",
             "book", "toy", "flower", "seed", "sport_item")
-_EVALUATIVE = frozenset(("opinion", "food", "place", "people", "media", "event", "animal", "plant",
+_EVALUATIVE = frozenset(("opinion", "food", "fruit", "veg", "baked", "place", "people", "media", "event", "animal", "plant",
                          "music", "clothes", "drink", "weather"))
 _FULL_OF = (
     ("flower", ("The garden", "The meadow", "The border", "The vase", "The flower stall",
@@ -642,6 +642,9 @@ _FULL_OF = (
     ("clothes", ("The wardrobe", "The suitcase", "The washing basket", "The drawer", "The floor")),
     ("tools", ("The shed", "The garage", "The toolbox", "The van")),
 )
+_LANDMARKS = ("library", "museum", "church", "hospital", "town hall", "cinema", "station", "school",
+              "post office", "fire station", "park", "bakery", "supermarket", "pub", "garden centre",
+              "leisure centre", "police station", "petrol station", "village hall", "bus station")
 _NEGATIVE = frozenset(("npres", "npast", "nfut", "nperf", "ncan", "ncould", "nshould"))
 _WHOSE = (
     ("dog", ("barks all night", "got out again", "was lost for a week", "won a prize at the show",
@@ -779,6 +782,8 @@ class FillerGenerator:
         self._ctx: dict = {}
         self._last_cls: str | None = None
         self._last_adv: str | None = None
+        self._last_kind = "obj"
+        self._last_np_plural = False
         self._no_adv = False
 
     # ---------------------------------------------------------------- public interface
@@ -856,9 +861,9 @@ class FillerGenerator:
     def _year(self) -> str:
         return str(self.rng.randint(1962, 2023))
 
-    def _clock(self) -> str:
+    def _clock(self, lo: int = 1, hi: int = 12) -> str:
         rng = self.rng
-        h = rng.randint(1, 12)
+        h = rng.randint(lo, hi)
         r = rng.random()
         if r < 0.3:
             return number_words(h) + " o'clock"
@@ -1032,11 +1037,13 @@ class FillerGenerator:
         adj = self._adjectives(cls, adj_p)
         plural = kind == PLURAL_ONLY or (kind == COUNT and rng.random() < (
             0.06 if cls in _SINGULAR_CLASSES else 0.25))
+        self._last_np_plural = kind == PLURAL_ONLY
         word = pl if plural else sg
         if det == "a":
             if kind == COUNT:
                 return f"a {adj}{sg}"
             if kind == PLURAL_ONLY and cls == "clothes":
+                self._last_np_plural = False
                 return f"a pair of {adj}{pl}"
             return f"some {adj}{word}"
         if det == "the":
@@ -1300,6 +1307,7 @@ class FillerGenerator:
         adv = self._freq_adv(tense)
         self._last_cls = None
         self._last_adv = adv
+        self._last_kind = "obj"
         r = rng.random() if kind is None else {"obj": 0.0, "act": 0.5, "intr": 0.75, "motion": 0.85,
                                                "cop": 0.92}[kind]
         if r < 0.42:
@@ -1308,10 +1316,14 @@ class FillerGenerator:
             obj = self._np(cls, det, poss=poss)
             if tense in _NEGATIVE and obj.startswith("some "):
                 obj = "any " + obj[5:]
+            if cls == "body" and subj[2] in ("we", "they") and not obj.endswith("s"):
+                obj = self._np_plural_body(obj)
             return self._conj(verb, tense, p, adv) + " " + obj
         if r < 0.75:
+            self._last_kind = "act"
             return self._activity(subj, tense, adv)
         if r < 0.85:
+            self._last_kind = "intr"
             if rng.random() < 0.55:
                 vp = self._conj(self._pick(_DURATIVE), tense, p, adv)
                 if rng.random() < 0.45:
@@ -1321,6 +1333,7 @@ class FillerGenerator:
                 if rng.random() < 0.45:
                     vp += " " + self._pick(_PUNCTUAL_ADVERBIALS)
             return vp
+        self._last_kind = "other"
         if r < 0.92:
             verb = self._pick(_MOTION_VERBS)
             return self._conj(verb, tense, p, adv) + " " + self._destination()
@@ -1339,6 +1352,14 @@ class FillerGenerator:
             if rng.random() < 0.25:
                 adj = self._pick(_DEGREE) + " " + adj
         return self._conj(verb, tense, p, adv) + " " + adj
+
+    def _np_plural_body(self, obj: str) -> str:
+        """'their knee' -> 'their knees' for plural owners."""
+        head, _, last = obj.rpartition(" ")
+        for sg, pl, _ in self.lex.nouns["body"]:
+            if sg == last:
+                return f"{head} {pl}"
+        return obj
 
     def _destination(self) -> str:
         rng = self.rng
@@ -1382,9 +1403,9 @@ class FillerGenerator:
         rng = self.rng
         subj = subj or self._subject()
         text = subj[0] + " " + self._vp(subj, tense)
-        if rng.random() < extras * 0.6:
+        if self._last_kind in ("obj", "intr") and rng.random() < extras * 0.6:
             places = _CLASS_PLACES.get(self._last_cls) if self._last_cls else None
-            text += " " + (self._pick(places) if places and rng.random() < 0.8 else self._place())
+            text += " " + (self._pick(places) if places and rng.random() < 0.85 else self._place())
         if rng.random() < extras and not self._last_adv and tense != "npres":
             text += " " + self._time(_TENSE_FAMILY.get(tense, "past"))
         return text
@@ -1420,6 +1441,21 @@ class FillerGenerator:
         return subj
 
     def _slot(self, name: str, args: tuple, poss: str | None, refl: str | None) -> str:
+        """Fill one template slot. Slots (arguments after colons):
+
+        people    S[:kind] the subject (kinds: any, i, we, 1, 3, pl, kid, person, you, pro3),
+                  P[:kind] a second person, S.pro S.obj S.poss S.refl (and P.*), person, people,
+                  name[:f|m], surname, rel, prof, profs, kin
+        verbs     v:VERB:TENSE agrees with S, pv:... with P, vf:... adds a frequency adverb;
+                  act:TENSE / pact:TENSE an everyday activity; vp:TENSE / pvp:TENSE any verb
+                  phrase; cl:TENSE a whole clause; cls:TENSE a clause about S; actlist:TENSE
+        nouns     np:CLASS[:DET] a noun phrase, n / ns singular / plural noun, cn / cns count
+                  nouns only, mn a mass noun, list:CLASS[:DET], adj:CLASS, adv:CLASS
+        places    town, street, place, dest
+        times     time:FAMILY (past, pres, prog, fut, perf), clock[:LO:HI], year, month, weekday,
+                  season, dur, date, num[:LO:HI], digits[:LO:HI], ord
+        other     intro (sentence adverb and comma), quote, poss, refl
+        """
         rng, lex = self.rng, self.lex
         # subjects and their pronouns
         if name in ("S", "P"):
@@ -1503,7 +1539,7 @@ class FillerGenerator:
         if name == "time":
             return self._time(args[0])
         if name == "clock":
-            return self._clock()
+            return self._clock(int(args[0]), int(args[1])) if len(args) >= 2 else self._clock()
         if name == "year":
             return self._year()
         if name == "month":
@@ -1954,6 +1990,8 @@ class FillerGenerator:
                 post = ""
             end = "?" if pre in ("Could you please ", "Why not ", "Could you ") else "."
             act = self._activity(who, "base")
+            if pre == "Go and " and act.startswith("go "):
+                pre = ""
             if pre.startswith(("Don't", "Please don't", "Never")):
                 act = act.replace(" some ", " any ")
             return f"{pre}{act}{post}{end}"
@@ -2002,20 +2040,20 @@ class FillerGenerator:
     def _directions(self) -> str:
         k = self.rng.randint(0, 5)
         if k == 0:
-            return (f"Turn {self._pick(('left', 'right'))} at the {self._noun_word(self._pick(('shop', 'building')))} "
+            return (f"Turn {self._pick(('left', 'right'))} at the {self._pick(_LANDMARKS + ('roundabout', 'crossroads', 'traffic lights'))} "
                     f"and keep going until you reach {self._street()}.")
         if k == 1:
             return (f"Take the {self._pick(_ORDINALS[:4])} {self._pick(('road', 'turning', 'street', 'exit'))} "
                     f"on the {self._pick(('left', 'right'))}.")
         if k == 2:
-            return (f"Go straight on past the {self._noun_word('building')}, and you'll see the "
+            return (f"Go straight on past the {self._pick(_LANDMARKS)}, and you'll see the "
                     f"{self._noun_word('shop')} on your {self._pick(('left', 'right'))}.")
         if k == 3:
-            return f"Get off the bus at the {self._noun_word('building')} and walk up {self._street()}."
+            return f"Get off the bus at the {self._pick(_LANDMARKS)} and walk up {self._street()}."
         if k == 4:
             return (f"Follow the path along the {self._pick(('river', 'canal', 'stream', 'beach', 'edge of the wood', 'old railway line'))} "
                     f"for about {self._pick(('ten minutes', 'twenty minutes', 'half an hour', 'a mile', 'an hour'))}.")
-        return (f"Park behind the {self._noun_word(self._pick(('shop', 'building')))} and come in "
+        return (f"Park behind the {self._pick(_LANDMARKS)} and come in "
                 f"through the {self._pick(('side door', 'back gate', 'garden', 'main entrance'))}.")
 
     def _short(self) -> str:
@@ -2074,11 +2112,11 @@ class FillerGenerator:
 
         tails = [
             reason,
-            lambda: f", while {self._clause('pastprog', self._subject(), 0.4)}",
+            lambda: f", while {self._clause('pastprog', self._subject(), 0.0)}",
             lambda: f", and {self._pick(('later', 'then', 'afterwards', 'after that', 'later that evening'))} {pro[0]} {self._activity(pro, 'past')}",
             lambda: f", but {pro[0]} {self._activity(pro, 'npast')}",
             lambda: f", so {pro[0]} {self._conj('be', 'past', pro[1])} {self._pick(_DEGREE)} {self._pick(('tired', 'exhausted', 'hungry', 'happy', 'relieved', 'pleased', 'sleepy', 'grumpy'))} by the time {pro[0]} {self._conj('get', 'past', pro[1])} home",
-            lambda: f", even though {self._clause('past', self._subject(), 0.4)}",
+            lambda: f", even though {self._clause('past', self._subject(), 0.0)}",
             lambda: f" before {self._activity(pro, 'ing')}",
             lambda: f", which {self._pick(('was', 'turned out to be', 'felt'))} {self._pick(_DEGREE)} {self._pick(self.lex.adjs['event'])}",
             lambda: f" {self._place()}",
@@ -2108,9 +2146,16 @@ class FillerGenerator:
         rng, lex = self.rng, self.lex
         r = rng.random()
         if r < 0.3:
-            cls = self._pick(("room", "shop", "building", "garden_area", "landscape"))
+            cls = self._pick(("room", "shop", "building", "garden_area"))
             adjs = lex.adjs["place"]
-            return f"The {self._noun_word(cls)} {self._pick(('was', 'is', 'looked', 'felt', 'seemed'))} {self._pick(adjs)} {self._pick(('and', 'but', 'and very', 'but rather', 'and a bit'))} {self._pick(adjs)}."
+            a1 = self._pick(adjs)
+            a2 = self._pick(adjs)
+            while a2 == a1:
+                a2 = self._pick(adjs)
+            verb = self._pick(("was", "is", "looked", "felt", "seemed"))
+            if rng.random() < 0.6:
+                return f"The {self._noun_word(cls)} {verb} {self._pick(_DEGREE + ('', '', ''))} {a1}."
+            return f"The {self._noun_word(cls)} {verb} {a1} {self._pick(('and', 'and very', 'and a bit'))} {a2}."
         if r < 0.5:
             s = self._subject()
             cls = self._pick(("clothes", "misc", "transport_drive", "transport_ride", "furniture", "kitchen", "device"))
@@ -2118,12 +2163,17 @@ class FillerGenerator:
             word, verb = (pl, "are") if kind == PLURAL_ONLY else (sg, "is")
             if rng.random() < 0.5:
                 verb = {"are": "were", "is": "was"}[verb]
-            return f"{s[4].capitalize() if s[0] == s[2] else s[0] + chr(39) + 's'} {'new ' if rng.random() < 0.3 else ''}{word} {verb} {self._pick(('very', 'quite', 'rather', 'really', 'a bit', '', '', ''))} {self._adj_for(cls) or 'lovely'}.".replace("  ", " ")
+            owner = s[4].capitalize() if s[0] == s[2] else s[0] + "'s"
+            aclass = self._pick(_NOUN_ADJ[cls])
+            degree = "" if aclass in ("colour", "material", "shape") else \
+                self._pick(("very ", "quite ", "rather ", "really ", "a bit ", "", "", ""))
+            new = "new " if rng.random() < 0.3 else ""
+            return f"{owner} {new}{word} {verb} {degree}{self._pick(lex.adjs[aclass])}."
         if r < 0.7:
             cls = self._pick(("dish", "baked", "fruit", "drink", "meal"))
             sg, pl, kind = self._noun(cls)
             word, verb = (pl, "were") if kind == PLURAL_ONLY else (sg, "was")
-            return f"The {word} {self._pick((verb, 'smelled', 'tasted', 'looked'))} {self._pick(('', 'very ', 'really ', 'a bit ', 'too ', 'quite '))}{self._pick(lex.adjs['food'] if cls != 'drink' else lex.adjs['drink'])}."
+            return f"The {word} {self._pick((verb, 'smelled', 'tasted', 'looked'))} {self._pick(('', 'very ', 'really ', 'a bit ', 'quite ', 'so '))}{self._pick(lex.adjs['food'] if cls != 'drink' else lex.adjs['drink'])}."
         if r < 0.85:
             np, g = self._person_np()
             subj = (np, 1) + _G3[g][2:]
@@ -2143,15 +2193,15 @@ class FillerGenerator:
         r = rng.random()
         if r < 0.45:
             cls = self._pick(tuple(_CLASS_SPOTS))
-            tense = self._pick(("is", "was", "is", "was", "used to be", "has been"))
+            tense = self._pick(("is", "was", "is", "was", "used to be"))
             plural = rng.random() < 0.4 and cls in _COUNTABLE_EVERYDAY
             if plural:
                 tense = {"is": "are", "was": "were", "has been": "have been"}.get(tense, tense)
                 np = self._np(cls, self._pick(("num", "q", "some", "some")))
             else:
                 np = self._np(cls, "a")
-                if np.startswith("some "):
-                    tense = {"are": "is"}.get(tense, tense)
+                if self._last_np_plural:
+                    tense = {"is": "are", "was": "were"}.get(tense, tense)
             return f"There {tense} {np} {self._pick(_CLASS_SPOTS[cls])}."
         if r < 0.65:
             be = self._pick(("was", "is"))
@@ -2174,7 +2224,7 @@ class FillerGenerator:
         r = rng.random()
         w = lex.adjs["weather"]
         if r < 0.3:
-            return f"It {self._pick(('was', 'is', 'has been', 'will be', 'was very', 'is getting', 'stayed'))} {self._pick(w)} {self._pick(('all day', 'all week', 'this morning', 'since Monday', 'for days', 'in the afternoon', 'today', 'overnight', 'again', 'at the weekend', 'by the coast', 'up on the hills'))}."
+            return f"It {self._pick(('was', 'is', 'has been', 'will be', 'was rather', 'is getting', 'stayed'))} {self._pick(w)} {self._pick(('all day', 'all week', 'this morning', 'since Monday', 'for days', 'in the afternoon', 'today', 'overnight', 'again', 'at the weekend', 'by the coast', 'up on the hills'))}."
         if r < 0.5:
             return f"It {self._pick(('rained', 'snowed', 'poured', 'drizzled', 'hailed'))} {self._pick(('all night', 'all morning', 'for hours', 'on and off all day', 'just as we left', 'the whole weekend', 'while we were out', 'again'))}."
         if r < 0.7:
@@ -2184,7 +2234,7 @@ class FillerGenerator:
             weather = self._pick(lex.nouns["weather_noun"])[0]
             act = self._conj(self._pick(_WEATHER_ACTIVITIES), self._pick(("past", "past", "npast")), s[1])
             return f"{self._pick(('After', 'Despite', 'Because of', 'In spite of'))} the {weather}, {s[0]} {act}."
-        return f"{self._pick(('What', 'Such'))} {self._pick(('lovely', 'awful', 'horrible', 'beautiful', 'strange', 'miserable', 'glorious'))} weather {self._pick(('we are having', 'we had', 'for the time of year', 'today'))}{self._pick(('!', '.'))}".replace("Such lovely weather today!", "Such lovely weather today!")
+        return f"{self._pick(('What', 'Such'))} {self._pick(('lovely', 'awful', 'horrible', 'beautiful', 'strange', 'miserable', 'glorious'))} weather {self._pick(('we are having', 'we had', 'for the time of year', 'today'))}{self._pick(('!', '.'))}"
 
 
 # --------------------------------------------------------------------------------------------
