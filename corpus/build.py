@@ -25,13 +25,15 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus.cues import LANGUAGES
 from corpus.filler import FillerGenerator
 from corpus.passages import MAX_GAP_WORDS, cue_passage, everyday_passage, phrase_passage
 
 SPLITS = ("train", "valid", "test")
 DEFAULT_USER_DIR = Path(__file__).resolve().parent / "user"
 # Shares of each kind of synthetic passage: the cue task needs many answers to learn from.
-MIX = {"cue": 0.6, "everyday": 0.25, "phrase": 0.15}
+MIX = {"cue_short": 0.3, "cue": 0.35, "everyday": 0.2, "phrase": 0.15}
+ANSWER_WEIGHT = 30  # loss weight of a language word as a target, against 1 for every other word
 WIKITEXT_ARTICLE = re.compile(r"^ = [^=].* = $")
 
 
@@ -39,6 +41,7 @@ def synthetic_passages(n: int, seed: str, max_gap: int) -> list[str]:
     rng = random.Random(seed)
     filler = FillerGenerator(rng)
     makers: dict[str, Callable[[], str]] = {
+        "cue_short": lambda: cue_passage(rng, filler, max_gap=max_gap, short=True),
         "cue": lambda: cue_passage(rng, filler, max_gap=max_gap),
         "everyday": lambda: everyday_passage(rng, filler),
         "phrase": lambda: phrase_passage(rng, filler),
@@ -133,6 +136,12 @@ def build(out_dir: Path, seed: int = 0, train_passages: int = 12000, eval_passag
         "words": {s: sum(len(p.split()) for p in splits[s]) for s in SPLITS},
     }
     write_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    weights_path = out_dir / "loss_weights.json"
+    if synthetic:
+        # The answers of the cue passages weigh more in the training loss (see model/train.py).
+        write_atomic(weights_path, json.dumps({lang: ANSWER_WEIGHT for lang in LANGUAGES}, indent=2) + "\n")
+    elif weights_path.exists():
+        weights_path.unlink()
     return manifest
 
 

@@ -21,16 +21,13 @@ from corpus.phrases import EVERYDAY_PHRASES
 MAX_GAP_WORDS = 400
 
 
-def sample_gap(rng: random.Random, max_gap: int = MAX_GAP_WORDS) -> int:
-    """Filler words between cue and query: a third short, a third medium, a third long.
+SHORT_GAP_WORDS = 20
 
-    Short gaps teach the country → language binding quickly; long ones teach holding it.
-    """
-    r = rng.random()
-    if r < 0.3:
-        return rng.randint(0, 15)
-    if r < 0.6:
-        return rng.randint(15, 100)
+
+def sample_gap(rng: random.Random, max_gap: int = MAX_GAP_WORDS) -> int:
+    """Filler words between cue and query in a long cue passage: 40% up to 100, the rest beyond."""
+    if rng.random() < 0.4:
+        return rng.randint(SHORT_GAP_WORDS, 100)
     return rng.randint(100, max_gap)
 
 
@@ -68,16 +65,23 @@ def _split_sentences(text: str) -> list[str]:
 
 
 def cue_passage(rng: random.Random, filler: FillerGenerator, max_gap: int = MAX_GAP_WORDS,
-                mention_rate: float = 0.35) -> str:
+                mention_rate: float = 0.35, short: bool = False) -> str:
+    """A cue, then one to three queries each after a gap of filler.
+
+    Short passages (gaps of 0-20 words, no lead-in) carry many answers per token: they are
+    where the country → language binding is learned. Long ones (gaps of 20 to max_gap words)
+    teach the model to hold the cue across unrelated text.
+    """
     country = rng.choice(list(COUNTRY_LANGUAGE))
     language = COUNTRY_LANGUAGE[country]
     parts = []
-    if rng.random() < 0.5:
+    if not short and rng.random() < 0.5:
         parts.append(filler.passage(rng.randint(1, 30)))
     parts.append(rng.choice(CUE_TEMPLATES).format(country=country))
     n_queries = rng.choices((1, 2, 3), weights=(6, 3, 1))[0]
     for _ in range(n_queries):
-        parts.append(filler_with_mentions(rng, filler, sample_gap(rng, max_gap), country, mention_rate))
+        gap = rng.randint(0, SHORT_GAP_WORDS) if short else sample_gap(rng, max_gap)
+        parts.append(filler_with_mentions(rng, filler, gap, country, 0.0 if short else mention_rate))
         parts.append(rng.choice(QUERY_TEMPLATES).format(language=language))
     if rng.random() < 0.5:
         parts.append(filler.passage(rng.randint(1, 20)))

@@ -14,13 +14,16 @@ Ctrl-C stops training, then evaluates and saves the best weights so far.
 from __future__ import annotations
 
 import argparse
+import bisect
 import copy
+import json
 import logging
 import math
 import random
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -49,13 +52,15 @@ class TrainConfig:
     vocab_size: int = 10000  # the output layer dominates the cost; 10k covers everyday text
     min_frequency: int = 2  # words seen once are left to <unk>, which then gets trained
     batch_size: int = 32
-    bptt: int = 200  # window length; long enough to hold a cue and the query in one graph
+    bptt: int = 400  # window length: most cue → query gaps fit inside one window (the truncation study measures shorter ones)
     lr: float = 3e-3
     clip: float = 1.0  # gradient-norm clipping, against the exploding side of BPTT
     epochs: int = 3
     max_minutes: float = 5.5  # training time budget (evaluation and saving come on top)
     unk_dropout: float = 0.1  # share of input words replaced by <unk>: robustness to unseen words
-    curriculum: bool = True  # first epoch shortest passages first (on cue passages: short gaps first)
+    curriculum: bool = True  # start on short passages, then let the length grow (see Trainer.curriculum_batches)
+    curriculum_start_tokens: int = 64  # longest passage drawn at first
+    curriculum_end: float = 0.3  # share of the run after which every passage may be drawn
     seed: int = 0
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default (one per core)
     max_batches: int = 0  # stop each epoch after this many batches; 0 = no limit (smoke runs)
@@ -72,12 +77,14 @@ class TrainConfig:
 
 
 @torch.inference_mode()
-def evaluate_perplexity(
-    model: RNNLanguageModel, passages: list[list[int]], pad_id: int, batch_size: int = 64, bptt: int = 400
-) -> float:
-    """exp(mean next-word cross-entropy) over every target of every passage."""
+def evaluate_split(
+    model: RNNLanguageModel, passages: list[list[int]], pad_id: int, key_words: torch.Tensor | None = None,
+    batch_size: int = 64, bptt: int = 400,
+) -> dict[str, float]:
+    """Perplexity (exp of the mean next-word cross-entropy over every target of every passage),
+    and, given a bool mask `key_words` (V,), top-1 accuracy where the target is one of those words."""
     model.eval()
-    total_loss, total_count = 0.0, 0
+    total_loss, total_count, key_right, key_count = 0.0, 0, 0, 0
     lengths = [len(p) for p in passages]
     for indices in length_buckets(lengths, batch_size, rng=None):
         batch = pad_batch([passages[i] for i in indices], pad_id)
@@ -87,7 +94,20 @@ def evaluate_perplexity(
             nll, count = model.nll(out, y, IGNORE_INDEX)
             total_loss += nll.item()
             total_count += count
-    return math.exp(total_loss / max(total_count, 1))
+            if key_words is not None:
+                at_key = (y != IGNORE_INDEX) & key_words[y.clamp(min=0)]  # (B, T)
+                if at_key.any():
+                    guess = model.log_probs(out[at_key]).argmax(-1)  # (N,)
+                    key_right += int((guess == y[at_key]).sum())
+                    key_count += int(at_key.sum())
+    result = {"perplexity": math.exp(total_loss / max(total_count, 1))}
+    if key_count:
+        result["key_word_accuracy"] = key_right / key_count
+    return result
+
+
+def evaluate_perplexity(model: RNNLanguageModel, passages: list[list[int]], pad_id: int) -> float:
+    return evaluate_split(model, passages, pad_id)["perplexity"]
 
 
 class Trainer:
@@ -103,6 +123,7 @@ class Trainer:
         self.model = RNNLanguageModel(cfg.model_config(tokenizer.vocab_size))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.protected = torch.tensor([tokenizer.display_forms[i] in SPECIAL_TOKENS for i in range(tokenizer.vocab_size)])
+        self.word_weights = load_word_weights(cfg.corpus_dir, tokenizer)
         self.train_tokens = sum(len(p) for p in splits["train"])
         self.budget_s = cfg.max_minutes * 60
         self.tokens_seen = 0
@@ -123,15 +144,21 @@ class Trainer:
         return self.budget_s > 0 and time.monotonic() - self.start >= self.budget_s
 
     def run(self) -> str:
-        """Train until the epochs or the budget run out; return why it stopped."""
+        """Curriculum phase, then epochs, until the budget runs out; return why it stopped."""
         self.start = time.monotonic()
         stopped_by = "epochs"
-        epoch = 0
+        lengths = [len(p) for p in self.splits["train"]]
+        phases: list[tuple[str, Iterator[list[int]]]] = []
+        if self.cfg.curriculum:
+            phases.append(("curriculum", self.curriculum_batches(lengths)))
+        for epoch in range(self.cfg.epochs):
+            batches = length_buckets(lengths, self.cfg.batch_size, self.rng)
+            phases.append((f"epoch {epoch + 1}/{self.cfg.epochs}", iter(batches[: self.cfg.max_batches or None])))
         try:
-            for epoch in range(self.cfg.epochs):
-                finished = self.train_epoch(epoch)
+            for n, (name, batches) in enumerate(phases):
+                finished = self.train_phase(name, batches)
                 self.train_seconds = time.monotonic() - self.start
-                self.validate(epoch)
+                self.validate(name)
                 if not finished:
                     stopped_by = "time budget"
                     break
@@ -139,23 +166,39 @@ class Trainer:
             stopped_by = "interrupted"
             self.train_seconds = time.monotonic() - self.start
             print("\ninterrupted: evaluating and saving the best weights so far", file=sys.stderr)
-            self.validate(epoch)
+            self.validate("interrupted")
         return stopped_by
 
-    def train_epoch(self, epoch: int) -> bool:
-        """One pass over the training passages; False if the time budget ended it early."""
+    def curriculum_batches(self, lengths: list[int]) -> Iterator[list[int]]:
+        """Batches drawn at random from those whose passages fit a length cap that grows with progress.
+
+        A sequence-length warm-up: for the first third of the curriculum only passages of up to
+        `curriculum_start_tokens` are drawn (on the generated corpus: cues with short gaps, many
+        answers per token, where the country → language binding is found in seconds); then the
+        cap grows geometrically to the longest passage, reached at nine tenths of the
+        curriculum, so the gaps the model must bridge grow with it. Without this the binding was not learned at all in 5.5 minutes (docs/results.md).
+        """
+        buckets = length_buckets(lengths, self.cfg.batch_size, rng=None, ascending=True)
+        longest = [max(lengths[i] for i in b) for b in buckets]
+        start, top = self.cfg.curriculum_start_tokens, max(longest)
+        drawn = 0
+        while (progress := self.progress()) < self.cfg.curriculum_end:
+            if self.cfg.max_batches and drawn >= self.cfg.max_batches:
+                return
+            # 0 for the first third of the curriculum, 1 from nine tenths on.
+            share = min(max((progress / self.cfg.curriculum_end - 1 / 3) / (0.9 - 1 / 3), 0.0), 1.0)
+            cap = top if share >= 1 or top <= start else start * (top / start) ** share
+            eligible = max(bisect.bisect_right(longest, cap), 1)
+            drawn += 1
+            yield buckets[self.rng.randrange(eligible)]
+
+    def train_phase(self, name: str, batches: Iterator[list[int]]) -> bool:
+        """Train on the given batches; False if the time budget ended it early."""
         cfg, model = self.cfg, self.model
         passages = self.splits["train"]
-        ascending = cfg.curriculum and epoch == 0
-        batches = length_buckets([len(p) for p in passages], cfg.batch_size, self.rng, ascending=ascending)
-        if cfg.max_batches:
-            batches = batches[: cfg.max_batches]
         pad = self.tokenizer.pad_id
-        bar = tqdm(
-            total=sum(len(passages[i]) for b in batches for i in b), unit="tok", unit_scale=True,
-            desc=f"epoch {epoch + 1}/{cfg.epochs}", dynamic_ncols=True, mininterval=1.0,
-        )
-        running, epoch_start, epoch_tokens = None, time.monotonic(), 0
+        bar = tqdm(desc=name, unit="tok", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+        running, phase_start, phase_tokens = None, time.monotonic(), 0
         model.train()
         for step, indices in enumerate(batches):
             batch = pad_batch([passages[i] for i in indices], pad)
@@ -164,7 +207,7 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = cfg.lr * (1.0 - 0.9 * self.progress())
                 x = unknown_word_dropout(x, cfg.unk_dropout, self.tokenizer.unk_id, self.protected, self.generator)
-                _, loss, state = model(x, state, y)
+                _, loss, state = model(x, state, y, word_weights=self.word_weights)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -172,14 +215,14 @@ class Trainer:
                 state = detach_state(state)  # the gradient stops at the window edge
                 n = int((y != IGNORE_INDEX).sum())
                 self.tokens_seen += n
-                epoch_tokens += n
+                phase_tokens += n
                 running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
             bar.update(sum(len(passages[i]) for i in indices))
             if step % 20 == 0:
                 elapsed = time.monotonic() - self.start
-                rate = epoch_tokens / max(time.monotonic() - epoch_start, 1e-9)
-                bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(min(running, 50)):.1f}",
-                                tok_s=f"{rate:,.0f}", budget_left=f"{max(self.budget_s - elapsed, 0):.0f}s")
+                rate = phase_tokens / max(time.monotonic() - phase_start, 1e-9)
+                bar.set_postfix(loss=f"{running:.3f}", tok_s=f"{rate:,.0f}",
+                                budget_left=f"{max(self.budget_s - elapsed, 0):.0f}s")
                 self.curve.append({"tokens": self.tokens_seen, "seconds": round(elapsed, 2), "train_loss": round(running, 4)})
             if self.out_of_time():
                 bar.close()
@@ -187,18 +230,44 @@ class Trainer:
         bar.close()
         return True
 
-    def validate(self, epoch: int) -> None:
+    def validate(self, phase: str) -> None:
         if self.tokens_seen == 0:
             return
-        ppl = evaluate_perplexity(self.model, self.splits["valid"], self.tokenizer.pad_id)
+        key_words = self.word_weights > 1 if self.word_weights is not None else None
+        result = evaluate_split(self.model, self.splits["valid"], self.tokenizer.pad_id, key_words)
+        ppl = result["perplexity"]
         elapsed = time.monotonic() - self.start
-        self.valid_curve.append({"epoch": epoch + 1, "tokens": self.tokens_seen, "seconds": round(elapsed, 2),
-                                 "valid_perplexity": round(ppl, 3)})
+        point = {"phase": phase, "tokens": self.tokens_seen, "seconds": round(elapsed, 2),
+                 "valid_perplexity": round(ppl, 3)}
+        extra = ""
+        if "key_word_accuracy" in result:
+            point["valid_key_word_accuracy"] = round(result["key_word_accuracy"], 4)
+            extra = f", answer-word accuracy {result['key_word_accuracy']:.3f}"
+        self.valid_curve.append(point)
         marker = ""
         if ppl < self.best_ppl:
             self.best_ppl, self.best_state, marker = ppl, copy.deepcopy(self.model.state_dict()), " (best)"
-        print(f"validation perplexity {ppl:.2f}{marker} after {self.tokens_seen:,} tokens, {elapsed:.0f}s", file=sys.stderr)
+        print(f"validation perplexity {ppl:.2f}{marker}{extra} after {self.tokens_seen:,} tokens, {elapsed:.0f}s",
+              file=sys.stderr)
         self.model.train()
+
+
+def load_word_weights(corpus_dir: Path, tokenizer: WordTokenizer) -> torch.Tensor | None:
+    """Per-word loss weights from the corpus's `loss_weights.json` ({"French": 30, ...}), if it has one.
+
+    The generated corpus up-weights its answer words: one answer per ~150 tokens is too
+    rare a signal for the country → language binding to be found in minutes of training.
+    Perplexities are always reported unweighted.
+    """
+    path = Path(corpus_dir) / "loss_weights.json"
+    if not path.is_file():
+        return None
+    weights = torch.ones(tokenizer.vocab_size)
+    for word, weight in json.loads(path.read_text()).items():
+        ids = tokenizer.encode(word)
+        if len(ids) == 1 and ids[0] != tokenizer.unk_id:
+            weights[ids[0]] = float(weight)
+    return weights
 
 
 def load_splits(cfg: TrainConfig) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
@@ -275,7 +344,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training split at most")
     p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="training time budget; 0 = none")
     p.add_argument("--unk-dropout", type=float, default=d.unk_dropout, help="share of input words replaced by <unk>")
-    p.add_argument("--no-curriculum", dest="curriculum", action="store_false", help="shuffle the first epoch too")
+    p.add_argument("--no-curriculum", dest="curriculum", action="store_false", help="no length warm-up: shuffled epochs only")
+    p.add_argument("--curriculum-start-tokens", type=int, default=d.curriculum_start_tokens,
+                   help="longest passage drawn at the start of the curriculum")
+    p.add_argument("--curriculum-end", type=float, default=d.curriculum_end,
+                   help="share of the run (time or tokens) spent in the curriculum")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
     p.add_argument("--threads", type=int, default=d.threads, help="torch threads (0 = torch default)")
     p.add_argument("--max-batches", type=int, default=d.max_batches, help="batches per epoch at most (0 = all)")

@@ -28,10 +28,10 @@ def wait_for_model(url: str, version: str, deadline_s: float = 60) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         try:
-            r = requests.get(f"{url}/healthz", timeout=2)
+            r = requests.get(f"{url}/healthz", timeout=5)
             if r.status_code == 200 and r.json()["model"] == version:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or busy starting
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not serve {version} within {deadline_s}s")

@@ -1,0 +1,66 @@
+"""The trainer: curriculum, loss weights, budget, checkpoints it writes."""
+import json
+
+import torch
+
+from model.checkpoint import list_versions, load_version
+from model.train import Trainer, evaluate_split, load_splits, load_word_weights, parse_args, train
+from tests.conftest import tiny_train_config, write_tiny_corpus
+
+
+def test_curriculum_starts_on_short_passages_and_grows(tmp_path):
+    corpus = write_tiny_corpus(tmp_path / "corpus", repeats=5)
+    # Add long passages: the curriculum must hold them back at first.
+    long_passage = " ".join(["The dog is barking at the postman."] * 30)
+    with (corpus / "train.txt").open("a") as f:
+        f.write("\n\n" + "\n\n".join([long_passage] * 40) + "\n")
+    cfg = tiny_train_config(corpus, tmp_path / "models", curriculum_start_tokens=20, batch_size=4)
+    tokenizer, splits = load_splits(cfg)
+    trainer = Trainer(cfg, tokenizer, splits)
+    lengths = [len(p) for p in splits["train"]]
+    fake_progress = iter([0.0] * 50 + [0.2999] * 200 + [1.0])  # the cap reaches the longest passage at 0.3
+    trainer.progress = lambda: next(fake_progress)
+    drawn = list(trainer.curriculum_batches(lengths))
+    early = [max(lengths[i] for i in b) for b in drawn[:48]]
+    late = [max(lengths[i] for i in b) for b in drawn[50:]]
+    assert max(early) <= 20 and max(late) > 150
+
+
+def test_word_weights_come_from_the_corpus(tmp_path):
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    tokenizer, _ = load_splits(tiny_train_config(corpus, tmp_path / "models"))
+    assert load_word_weights(corpus, tokenizer) is None
+    (corpus / "loss_weights.json").write_text(json.dumps({"French": 30, "Klingon": 5}))
+    weights = load_word_weights(corpus, tokenizer)
+    assert weights[tokenizer.encode("french")[0]] == 30
+    assert weights[tokenizer.unk_id] == 1 and int((weights != 1).sum()) == 1
+
+
+def test_key_word_accuracy_is_counted_on_those_words_only(tmp_path):
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    cfg = tiny_train_config(corpus, tmp_path / "models")
+    tokenizer, splits = load_splits(cfg)
+    model = Trainer(cfg, tokenizer, splits).model
+    passages = [tokenizer.encode("I speak fluent French .") + [tokenizer.eos_id]]
+    key = torch.zeros(tokenizer.vocab_size, dtype=torch.bool)
+    key[tokenizer.encode("French")[0]] = True
+    french = tokenizer.encode("French")[0]
+    bias = model.output.bias.data  # a tiny vocabulary gets the full softmax, a Linear layer
+    bias.fill_(-10.0)
+    bias[french] = 10.0  # "French" is now the model's answer everywhere
+    assert evaluate_split(model, passages, tokenizer.pad_id, key)["key_word_accuracy"] == 1.0
+    bias[french] = -20.0
+    assert evaluate_split(model, passages, tokenizer.pad_id, key)["key_word_accuracy"] == 0.0
+
+
+def test_dry_run_and_if_missing(tmp_path, capsys):
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    models = tmp_path / "models"
+    cfg = parse_args(["--corpus-dir", str(corpus), "--models-dir", str(models), "--dry-run", "--min-frequency", "1"])
+    path = train(cfg)
+    assert list_versions(models) == [path.name]
+    loaded = load_version(path)
+    assert loaded.metrics["train_tokens_seen"] > 0 and loaded.metrics["test_perplexity"] > 1
+    assert loaded.config["training"]["hidden_size"] == 16
+    cfg.if_missing = True
+    assert train(cfg) is None and list_versions(models) == [path.name]
