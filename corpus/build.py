@@ -32,7 +32,7 @@ from corpus.passages import MAX_GAP_WORDS, cue_passage, everyday_passage, phrase
 SPLITS = ("train", "valid", "test")
 DEFAULT_USER_DIR = Path(__file__).resolve().parent / "user"
 # Shares of each kind of synthetic passage: the cue task needs many answers to learn from.
-MIX = {"cue_short": 0.3, "cue": 0.35, "everyday": 0.2, "phrase": 0.15}
+MIX = {"cue_short": 0.4, "cue": 0.35, "everyday": 0.15, "phrase": 0.1}
 ANSWER_WEIGHT = 30  # loss weight of a language word as a target, against 1 for every other word
 WIKITEXT_ARTICLE = re.compile(r"^ = [^=].* = $")
 

@@ -119,36 +119,25 @@ class RNNLanguageModel(nn.Module):
             return self.output.log_prob(hidden.reshape(-1, hidden.size(-1))).view(*hidden.shape[:-1], -1)
         return F.log_softmax(self.output(hidden), dim=-1)
 
-    def nll(
-        self, hidden: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100,
-        word_weights: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, int]:
-        """Summed negative log-likelihood of targets (B, T) given hidden (B, T, H), and how many counted.
+    def target_nll(
+        self, hidden: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Negative log-likelihood of each counted target: hidden (B, T, H), targets (B, T) →
+        (nll (N,), target ids (N,)) over the N targets that are not ignore_index.
 
-        `word_weights` (V,) scales each target's term by a weight for its word (training only).
+        Only the targets' scores are computed; no full distribution is built.
         """
         keep = targets.flatten() != ignore_index
         h = hidden.flatten(0, 1)[keep]  # (N, H)
         y = targets.flatten()[keep]  # (N,)
         if isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
-            per_target = -self.output(h, y).output  # (N,)
-        else:
-            per_target = F.cross_entropy(self.output(h), y, reduction="none")  # (N,)
-        if word_weights is not None:
-            per_target = per_target * word_weights[y]
-        return per_target.sum(), y.numel()
+            return -self.output(h, y).output, y
+        return F.cross_entropy(self.output(h), y, reduction="none"), y
 
-    def forward(
-        self, tokens: torch.Tensor, state: State | None = None, targets: torch.Tensor | None = None,
-        ignore_index: int = -100, word_weights: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None, State]:
-        """tokens (B, T) → (log-probs (B, T, V), None, state) without targets;
-        (None, mean NLL over targets != ignore_index, state) with them (no full distribution is built)."""
+    def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """tokens (B, T) → log-probabilities (B, T, V) of the next word at every position, final state."""
         out, state = self.encode(tokens, state)
-        if targets is None:
-            return self.log_probs(out), None, state
-        total, count = self.nll(out, targets, ignore_index, word_weights)
-        return None, total / max(count, 1), state
+        return self.log_probs(out), state
 
 
 def detach_state(state: State) -> State:

@@ -36,10 +36,10 @@ def test_state_carried_across_windows_equals_one_long_pass():
     for cell in ("rnn", "gru", "lstm"):
         model = _model(cell)
         tokens = torch.randint(1, 30, (3, 17))
-        full, _, _ = model(tokens)
+        full, _ = model(tokens)
         state, pieces = None, []
         for start in range(0, 17, 5):
-            logits, _, state = model(tokens[:, start : start + 5], state)
+            logits, state = model(tokens[:, start : start + 5], state)
             state = detach_state(state)
             pieces.append(logits)
         assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5), cell

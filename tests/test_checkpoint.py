@@ -10,24 +10,25 @@ from model.rnn_lm import ModelConfig, RNNLanguageModel
 from model.tokenizer import train_tokenizer
 
 
-def _saved(tmp_path, cell="lstm", tie=False):
+def _saved(tmp_path, cell="lstm", tie=False, cutoffs=()):
     tok = train_tokenizer(["the clouds are in the sky", "I speak fluent French"], vocab_size=50, min_frequency=1)
     torch.manual_seed(0)
-    size = 12
+    size = 16  # the adaptive softmax gives its second tail cluster size / 16 units
     model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell=cell, embedding_size=size,
-                                         hidden_size=size, tie_weights=tie)).eval()
+                                         hidden_size=size, tie_weights=tie, adaptive_cutoffs=cutoffs)).eval()
     path = save_version(tmp_path, model, tok, training={"note": "test"}, metrics={"test_perplexity": 1.0})
     return model, tok, path
 
 
-@pytest.mark.parametrize("cell,tie", [("lstm", False), ("gru", False), ("rnn", True)])
-def test_round_trip_gives_identical_outputs(tmp_path, cell, tie):
-    model, tok, path = _saved(tmp_path, cell, tie)
+@pytest.mark.parametrize("cell,tie,cutoffs", [("lstm", False, (4, 8)), ("gru", False, ()), ("rnn", True, ())])
+def test_round_trip_gives_identical_outputs(tmp_path, cell, tie, cutoffs):
+    model, tok, path = _saved(tmp_path, cell, tie, cutoffs)
     loaded = load_version(path)
     tokens = torch.tensor([tok.encode("the clouds are in the")])
     with torch.inference_mode():
-        assert torch.equal(model(tokens)[0], loaded.model(tokens)[0])
+        assert torch.equal(model(tokens)[0], loaded.model(tokens)[0])  # log-probs at every position
     assert loaded.tokenizer.display_forms == tok.display_forms
+    assert loaded.config["model"]["adaptive_cutoffs"] == list(cutoffs)
     assert loaded.config["model"]["cell"] == cell and loaded.metrics["test_perplexity"] == 1.0
     assert loaded.version == path.name and list_versions(tmp_path) == [path.name]
 
