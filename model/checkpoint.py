@@ -100,6 +100,7 @@ def save_version(
         _write_json(tmp / "metrics.json", metrics)
         _write_json(tmp / MANIFEST, {name: _sha256(tmp / name) for name in FILES})
         for name in (*FILES, MANIFEST):
+            os.chmod(tmp / name, 0o644)  # safetensors writes 0600; a service under another user must read it
             with (tmp / name).open("rb") as f:
                 os.fsync(f.fileno())
         os.chmod(tmp, 0o755)

@@ -38,7 +38,8 @@ class ModelHolder:
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     config = ServiceConfig.from_env(**(test_config or {}))
-    app.config.update(NEXTWORD=config, MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False)
+    app.config.update(NEXTWORD=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
+    app.json.sort_keys = False  # keep fields in the documented order: "predictions" before "model", "word" first
     torch.set_num_threads(config.torch_threads)
     register_error_handlers(app)
     from service.api import bp

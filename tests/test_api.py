@@ -121,3 +121,8 @@ def test_without_a_model_the_service_says_so(tmp_path):
     assert_error(client.get("/healthz"), 503, "model_unavailable")
     assert_error(client.post("/v1/predict", json={"prompt": "the"}), 503, "model_unavailable")
     assert_error(client.post("/v1/predict", json={"prompt": 1}), 422, "invalid_request")
+
+
+def test_fields_keep_the_documented_order(client):
+    raw = client.post("/v1/predict", json={"prompt": "the sky", "k": 1}).get_data(as_text=True)
+    assert raw.index('"predictions"') < raw.index('"model"') and raw.index('"word"') < raw.index('"probability"')
