@@ -10,13 +10,15 @@ TRAIN_ARGS ?=
 export PORT
 export NEXTWORD_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: help setup serve test retrain corpus clean
+.PHONY: help setup serve test retrain corpus evaluate experiment clean
 
 help:
 	@echo "make serve    set up, train the default model if none exists, serve on \$$PORT ($(PORT))"
 	@echo "make test     set up (with test packages) and run the test suite"
 	@echo "make retrain  rebuild the corpus (with corpus/user/*.txt) and train a new model version"
 	@echo "make corpus   rebuild the corpus only"
+	@echo "make evaluate long-range accuracy by gap of the newest model (held-out probes)"
+	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~30 min)"
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
@@ -47,6 +49,12 @@ serve: $(VENV)/.installed
 		$(MAKE) --no-print-directory retrain; \
 	fi
 	exec $(VENV)/bin/gunicorn -c service/gunicorn.conf.py 'service:create_app()'
+
+evaluate: $(VENV)/.installed
+	$(PY) -m model.evaluate --models-dir $(MODELS_DIR)
+
+experiment: $(VENV)/.installed
+	$(PY) -m model.experiment --out-dir docs/experiment --work-dir data/experiment
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
