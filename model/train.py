@@ -142,10 +142,16 @@ class Trainer:
         return min(epochs, self.cfg.max_tokens) if self.cfg.max_tokens else epochs
 
     def progress(self) -> float:
-        """Fraction of the run done: by time or by tokens, whichever is further along."""
+        """Fraction of the run done, which drives the curriculum and the learning rate.
+
+        Counted in tokens: a busy machine (or one whose torch threads contend with another
+        process's) then trains the same schedule, only slower; the time budget merely stops it.
+        Without a token budget, whichever of tokens or time is further along.
+        """
         by_tokens = self.tokens_seen / max(self.planned_tokens(), 1)
-        by_time = (time.monotonic() - self.start) / self.budget_s if self.budget_s > 0 else 0.0
-        return min(max(by_tokens, by_time), 1.0)
+        if self.cfg.max_tokens or self.budget_s <= 0:
+            return min(by_tokens, 1.0)
+        return min(max(by_tokens, (time.monotonic() - self.start) / self.budget_s), 1.0)
 
     def eta(self, tokens_per_second: float) -> str:
         """Time left: the budget's, or the planned epochs' at the current rate if that ends sooner."""
@@ -173,7 +179,7 @@ class Trainer:
             batches = length_buckets(lengths, self.cfg.batch_size, self.rng)
             phases.append((f"epoch {epoch + 1}/{self.cfg.epochs}", iter(batches[: self.cfg.max_batches or None])))
         try:
-            for n, (name, batches) in enumerate(phases):
+            for name, batches in phases:
                 finished = self.train_phase(name, batches)
                 self.train_seconds = time.monotonic() - self.start
                 self.validate(name)
