@@ -18,7 +18,7 @@ help:
 	@echo "make retrain  rebuild the corpus (with corpus/user/*.txt) and train a new model version"
 	@echo "make corpus   rebuild the corpus only"
 	@echo "make evaluate long-range accuracy by gap of the newest model (held-out probes)"
-	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~30 min)"
+	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
