@@ -1,7 +1,7 @@
 """Build the corpus: synthetic passages plus the user's own text → train/valid/test splits.
 
     python -m corpus.build --out-dir data/corpus                    # the default corpus
-    python -m corpus.build --text-dir ../shared/data/wikitext-2 --no-synthetic --out-dir data/wikitext-2
+    python -m corpus.build --text-dir path/to/wikitext-2 --no-synthetic --out-dir data/wikitext-2
 
 Output (passages separated by blank lines; see model/data.py):
     OUT/train.txt  OUT/valid.txt  OUT/test.txt  OUT/manifest.json (seed, sources, counts)
