@@ -64,3 +64,24 @@ def test_dry_run_and_if_missing(tmp_path, capsys):
     assert loaded.config["training"]["hidden_size"] == 16
     cfg.if_missing = True
     assert train(cfg) is None and list_versions(models) == [path.name]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_best_weights(tmp_path, monkeypatch):
+    import model.train as train_module
+
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    calls = {"n": 0}
+    real_dropout = train_module.unknown_word_dropout
+
+    def interrupt_on_the_20th_step(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise KeyboardInterrupt
+        return real_dropout(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "unknown_word_dropout", interrupt_on_the_20th_step)
+    path = train(tiny_train_config(corpus, tmp_path / "models", epochs=50))
+    loaded = load_version(path)
+    assert loaded.metrics["stopped_by"] == "interrupted"
+    assert loaded.metrics["train_tokens_seen"] > 0 and loaded.metrics["valid_curve"][-1]["phase"] == "interrupted"
+    assert list_versions(tmp_path / "models") == [path.name]
