@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
+from model.batching import pad_batch
 from model.checkpoint import LoadedModel, load_latest, load_version
 
 HELDOUT_FILLER = Path(__file__).resolve().parent.parent / "corpus" / "probes" / "heldout_filler.txt"
@@ -76,9 +77,7 @@ def top_words(loaded: LoadedModel, texts: list[str], k: int = 3, batch_size: int
     for start in range(0, len(texts), batch_size):
         encoded = [tok.encode(t) for t in texts[start : start + batch_size]]
         lengths = torch.tensor([len(ids) for ids in encoded])
-        tokens = torch.full((len(encoded), int(lengths.max())), tok.pad_id, dtype=torch.long)
-        for row, ids in enumerate(encoded):
-            tokens[row, : len(ids)] = torch.tensor(ids)
+        tokens = pad_batch(encoded, tok.pad_id)  # (B, T)
         out, _ = model.encode(tokens)  # (B, T, H); padding comes after the last real token
         last = out[torch.arange(len(encoded)), lengths - 1]  # (B, H)
         logits = model.log_probs(last).masked_fill(~offerable, float("-inf"))  # (B, V)

@@ -310,8 +310,9 @@ def load_splits(cfg: TrainConfig) -> tuple[WordTokenizer, dict[str, list[list[in
 
 def train(cfg: TrainConfig) -> Path | None:
     """The whole run; returns the new version's directory (None with --if-missing and a model present)."""
-    if cfg.if_missing and list_versions(cfg.models_dir):
-        print(f"a model already exists in {cfg.models_dir} ({list_versions(cfg.models_dir)[-1]}); not training")
+    existing = list_versions(cfg.models_dir) if cfg.if_missing else []
+    if existing:
+        print(f"a model already exists in {cfg.models_dir} ({existing[-1]}); not training")
         return None
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
