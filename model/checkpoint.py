@@ -142,6 +142,9 @@ def load_version(path: Path) -> LoadedModel:
         metrics = json.loads((path / "metrics.json").read_text())
         if config.get("format_version") != FORMAT_VERSION:
             raise CheckpointError(f"{path}: checkpoint format {config.get('format_version')} is not {FORMAT_VERSION}")
+        if config.get("version") != path.name:
+            # A renamed or copied directory: responses would name a version that is not on disk.
+            raise CheckpointError(f"{path}: config.json names version {config.get('version')!r}, not {path.name!r}")
         model_config = ModelConfig.from_dict(config["model"])
         tokenizer = WordTokenizer.load(path)
         if tokenizer.vocab_size != model_config.vocab_size:

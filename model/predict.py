@@ -1,21 +1,35 @@
-"""Next-word prediction with a loaded model version: the one function the API, CLI and tests share.
+"""Next-word prediction with a loaded model version: the one place the API, CLI and tests share.
 
     python -m model.predict "the clouds are in the" -k 5 --models-dir models
+    python -m model.predict "I speak fluent" --prefix Fr
+    python -m model.predict "Once upon a time" --generate 30 --seed 1
+
+A prompt starts from the same zero state as every training passage. The recurrent state after
+a prompt fully determines the next-word distribution (in eval mode the output at the last
+position is the top layer's h), so a caller may keep that state and later feed only the new
+words: `predict(new_words, state=previous.state)` gives what `predict(whole_text)` gives.
 """
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import math
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from model.checkpoint import LoadedModel, load_latest
+from model.rnn_lm import State
+
+# Tokens that attach to the word before them when generated text is written out.
+CLOSING_PUNCTUATION = set(".,;:!?)]}%'\"") | {"'s", "n't", "'re", "'ve", "'ll", "'d", "'m"}
 
 
 class EmptyPromptError(ValueError):
-    """The prompt holds no token the model can read."""
+    """The prompt holds no token the model can read, and no state was given to continue from."""
 
 
 @dataclass(frozen=True)
@@ -24,47 +38,163 @@ class Prediction:
     probability: float
 
 
-class Predictor:
-    """Top-k next words for a prompt, under inference mode, from the zero state.
+@dataclass(frozen=True)
+class PredictResult:
+    predictions: list[Prediction]
+    state: State  # the recurrent state after the prompt; batch size 1
+    tokens: int  # prompt tokens read
 
-    A prompt starts from the same zero state as every training passage. Only the last
-    position goes through the output layer: the rest of the prompt needs the recurrence alone.
-    """
+
+@dataclass(frozen=True)
+class Generation:
+    words: list[str]  # generated tokens, punctuation included, in display form
+    text: str  # the same, written out with punctuation attached
+    stopped_by: str  # "max_words" or "end_of_text"
+    seed: int
+    tokens: int  # prompt tokens read
+
+
+class Predictor:
+    """Top-k next words, prefix completion, incremental state and sampling, under inference mode."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
         self.model = loaded.model.eval()
         self.tokenizer = loaded.tokenizer
-        # Never offer <unk>, <eos>, <pad> or punctuation.
+        # Never offer <unk>, <eos>, <pad> or punctuation as a next word.
         self.offerable = torch.tensor(self.tokenizer.word_mask())
+        self._offerable_ids = torch.nonzero(self.offerable).squeeze(1)
+        # Offerable words sorted by their normalised (lower-cased) spelling: a prefix selects a
+        # contiguous range by bisection instead of a scan of the vocabulary per request.
+        vocab = self.tokenizer.tokenizer.get_vocab()
+        words = sorted((token, i) for token, i in vocab.items() if self.offerable[i])
+        self._sorted_words = [w for w, _ in words]
+        self._sorted_ids = torch.tensor([i for _, i in words], dtype=torch.long)
+        # Sampling may produce words and punctuation, never <unk> or <pad>; <eos> ends the text.
+        self.samplable = torch.ones(self.tokenizer.vocab_size, dtype=torch.bool)
+        self.samplable[[self.tokenizer.unk_id, self.tokenizer.pad_id]] = False
 
     @property
     def version(self) -> str:
         return self.loaded.version
 
+    def state_shape(self) -> tuple[int, ...]:
+        """(parts, num_layers, 1, hidden): parts is 2 for an LSTM's (h, c), else 1."""
+        cfg = self.model.config
+        return (2 if cfg.cell == "lstm" else 1, cfg.num_layers, 1, cfg.hidden_size)
+
+    def state_to_tensor(self, state: State) -> torch.Tensor:
+        return torch.stack(state) if isinstance(state, tuple) else state.unsqueeze(0)
+
+    def tensor_to_state(self, packed: torch.Tensor) -> State:
+        if tuple(packed.shape) != self.state_shape():
+            raise ValueError(f"state has shape {tuple(packed.shape)}, this model needs {self.state_shape()}")
+        return (packed[0], packed[1]) if self.model.config.cell == "lstm" else packed[0]
+
     @torch.inference_mode()
-    def predict(self, prompt: str, k: int = 5) -> list[Prediction]:
-        ids = self.tokenizer.encode(prompt)
+    def advance(self, ids: list[int], state: State | None = None) -> State:
+        """Run the recurrence over `ids` from `state` (zero state if None); return the new state."""
         if not ids:
-            raise EmptyPromptError("the prompt has no words")
+            if state is None:
+                raise EmptyPromptError("the prompt has no words")
+            return state
         tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
-        out, _ = self.model.encode(tokens)  # (1, T, H)
-        probs = self.model.log_probs(out[0, -1]).exp()  # (V,): the last position only
-        probs = torch.where(self.offerable, probs, torch.full_like(probs, -1.0))
-        top = torch.topk(probs, min(k, int(self.offerable.sum())))
+        _, state = self.model.encode(tokens, state)
+        return state
+
+    @torch.inference_mode()
+    def next_word_probabilities(self, state: State) -> torch.Tensor:
+        """(V,) probabilities of the next token given the state: only the last position is projected."""
+        h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
+        return self.model.log_probs(h[-1, 0]).exp()
+
+    def top_k(self, probs: torch.Tensor, k: int, prefix: str | None = None) -> list[Prediction]:
+        """The k most likely offerable words; with a prefix, only words starting with it,
+        their probabilities renormalised to sum to 1 over the words that match."""
+        if prefix:
+            ids = self._prefix_ids(prefix)
+            if ids.numel() == 0:
+                return []
+            candidates = probs[ids]
+            candidates = candidates / candidates.sum().clamp_min(1e-30)
+        else:
+            ids = self._offerable_ids
+            candidates = probs[ids]
+        top = torch.topk(candidates, min(k, candidates.numel()))
         forms = self.tokenizer.display_forms
-        return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+        chosen = ids[top.indices].tolist()
+        return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(top.values.tolist(), chosen)]
+
+    def _prefix_ids(self, prefix: str) -> torch.Tensor:
+        key = unicodedata.normalize("NFKC", prefix).lower()  # the tokenizer's own normalisation
+        lo = bisect.bisect_left(self._sorted_words, key)
+        hi = bisect.bisect_left(self._sorted_words, key + "\U0010ffff")
+        return self._sorted_ids[lo:hi]
+
+    def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: State | None = None) -> PredictResult:
+        """Top-k next words after `prompt`, continuing from `state` when given."""
+        ids = self.tokenizer.encode(prompt)
+        state = self.advance(ids, state)
+        return PredictResult(self.top_k(self.next_word_probabilities(state), k, prefix), state, len(ids))
+
+    @torch.inference_mode()
+    def generate(
+        self, prompt: str, max_words: int = 20, temperature: float = 1.0, top_k: int | None = None,
+        seed: int | None = None, state: State | None = None,
+    ) -> Generation:
+        """Continue the prompt by sampling; the same seed gives the same text."""
+        if seed is None:
+            seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        generator = torch.Generator().manual_seed(seed)
+        ids = self.tokenizer.encode(prompt)
+        state = self.advance(ids, state)
+        forms, eos = self.tokenizer.display_forms, self.tokenizer.eos_id
+        words: list[str] = []
+        stopped_by = "max_words"
+        for _ in range(max_words):
+            logits = self.next_word_probabilities(state).clamp_min(1e-30).log() / temperature  # (V,)
+            logits = logits.masked_fill(~self.samplable, -math.inf)
+            if top_k is not None and top_k < logits.numel():
+                threshold = torch.topk(logits, top_k).values[-1]
+                logits = logits.masked_fill(logits < threshold, -math.inf)
+            next_id = int(torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator))
+            if next_id == eos:
+                stopped_by = "end_of_text"
+                break
+            words.append(forms[next_id])
+            state = self.advance([next_id], state)
+        return Generation(words, join_words(words), stopped_by, seed, len(ids))
+
+
+def join_words(words: list[str]) -> str:
+    """Tokens → text: closing punctuation and clitics attach to the word before them."""
+    text = ""
+    for word in words:
+        text += word if (not text or word in CLOSING_PUNCTUATION) else " " + word
+    return text
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Print the top-k next words for a prompt.")
+    parser = argparse.ArgumentParser(description="Print the top-k next words for a prompt, or continue it.")
     parser.add_argument("prompt", help="the text so far")
     parser.add_argument("-k", type=int, default=5, help="how many words")
+    parser.add_argument("--prefix", help="only words starting with this (the word being typed)")
+    parser.add_argument("--generate", type=int, metavar="N", help="sample N words instead of predicting")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    parser.add_argument("--seed", type=int, help="sampling seed (same seed, same text)")
     parser.add_argument("--models-dir", type=Path, default=Path("models"), help="folder of model versions (newest is used)")
     args = parser.parse_args()
     predictor = Predictor(load_latest(args.models_dir))
-    result = [p.__dict__ for p in predictor.predict(args.prompt, args.k)]
-    print(json.dumps({"predictions": result, "model": predictor.version}, ensure_ascii=False))
+    try:
+        if args.generate:
+            g = predictor.generate(args.prompt, args.generate, args.temperature, seed=args.seed)
+            out = {"text": g.text, "words": g.words, "seed": g.seed, "model": predictor.version}
+        else:
+            result = predictor.predict(args.prompt, args.k, args.prefix)
+            out = {"predictions": [p.__dict__ for p in result.predictions], "model": predictor.version}
+    except EmptyPromptError as e:
+        parser.exit(2, f"error: {e}\n")
+    print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -2,37 +2,25 @@
 
     gunicorn -c service/gunicorn.conf.py 'service:create_app()'
 
-gunicorn calls create_app() in each worker after fork (no preload), so each worker loads
-its own copy of the newest model version; `kill -HUP` on the master starts fresh workers,
-which load the newest version again.
+gunicorn calls create_app() in each worker after fork (no preload), so each worker loads its
+own copy of the newest model version and watches the models folder for newer ones
+(service/model_holder.py). `kill -HUP` on the master also starts fresh workers.
 """
 from __future__ import annotations
 
 import logging
+import secrets
 
 import torch
 from flask import Flask
 
-from model.checkpoint import CheckpointError, load_latest
-from model.predict import Predictor
 from service.config import ServiceConfig
 from service.errors import register_error_handlers
+from service.metrics import instrument
+from service.model_holder import ModelHolder
+from service.state_token import StateSigner
 
 log = logging.getLogger("service")
-
-
-class ModelHolder:
-    """The worker's predictor, or None with the reason when no usable model exists."""
-
-    def __init__(self, config: ServiceConfig) -> None:
-        self.predictor: Predictor | None = None
-        self.error: str | None = None
-        try:
-            self.predictor = Predictor(load_latest(config.models_dir))
-            log.info("serving model %s from %s", self.predictor.version, config.models_dir)
-        except CheckpointError as e:
-            self.error = str(e)
-            log.error("no model served: %s", e)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -42,8 +30,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep fields in the documented order: "predictions" before "model", "word" first
     torch.set_num_threads(config.torch_threads)
     register_error_handlers(app)
+    instrument(app)
     from service.api import bp
 
     app.register_blueprint(bp)
-    app.extensions["nextword"] = ModelHolder(config)
+    secret = config.state_secret
+    if not secret:
+        # Tokens then only verify in this process: fine for one worker or a test, not for a fleet.
+        log.warning("NEXTWORD_STATE_SECRET is not set: state tokens are signed with a per-process key")
+        secret = secrets.token_hex(32)
+    app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
+    app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval)
     return app

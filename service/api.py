@@ -1,22 +1,44 @@
-"""The HTTP routes. Each request goes validate → infer → format; errors go to service/errors.py."""
+"""The HTTP routes. Each request goes parse → validate (pydantic) → infer → format.
+
+Errors raised here are APIError and become the contract's JSON shape in service/errors.py.
+A request reads the served predictor once, at its start, so a hot swap in between cannot mix
+two model versions in one response.
+"""
 from __future__ import annotations
 
+import hmac
 import json
 
 from flask import Blueprint, current_app, jsonify, request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from model.checkpoint import list_versions
 from model.predict import EmptyPromptError, Predictor
+from model.rnn_lm import State
+from service import metrics
 from service.errors import APIError
-from service.schemas import PredictRequest, PredictResponse, WordProbability
+from service.model_holder import ModelHolder
+from service.schemas import (
+    BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse, Health, ModelInfo,
+    PredictRequest, PredictResponse, ReloadResponse, WordProbability,
+)
+from service.state_token import InvalidStateToken, StateFromOtherModel, StateSigner
 
 bp = Blueprint("api", __name__)
 
 
-def predictor() -> Predictor:
-    p = current_app.extensions["nextword"].predictor
+def holder() -> ModelHolder:
+    return current_app.extensions["nextword"]
+
+
+def signer() -> StateSigner:
+    return current_app.extensions["nextword_signer"]
+
+
+def served_predictor() -> Predictor:
+    p = holder().predictor
     if p is None:
-        raise APIError(503, "model_unavailable", "no model is loaded yet; train one with `make retrain`")
+        raise APIError(503, "model_unavailable", holder().error or "no model is loaded")
     return p
 
 
@@ -34,43 +56,136 @@ def parse_json_body() -> object:
         raise APIError(400, "invalid_json", f"the body is not valid JSON: {e}") from None
 
 
-def validate_predict(body: object) -> PredictRequest:
+def validate(model: type[BaseModel], body: object):
     if not isinstance(body, dict):
         raise APIError(422, "invalid_request", "the body must be a JSON object like {\"prompt\": \"...\"}")
     try:
-        req = PredictRequest.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise APIError(422, "invalid_request", f"{where}: {first['msg']}") from None
-    limit = current_app.config["NEXTWORD"].max_prompt_chars
-    if len(req.prompt) > limit:
-        raise APIError(422, "prompt_too_long", f"prompt: at most {limit} characters")
-    if "\x00" in req.prompt:
-        raise APIError(422, "invalid_request", "prompt: NUL characters are not allowed")
+        too_long = first["type"] == "string_too_long" and first["loc"][0] in ("prompt", "prompts")
+        raise APIError(422, "prompt_too_long" if too_long else "invalid_request", f"{where}: {first['msg']}") from None
+
+
+def respond(body: BaseModel):
+    return jsonify(body.model_dump())
+
+
+def state_from_token(predictor: Predictor, token: str | None) -> State | None:
+    if token is None:
+        return None
     try:
-        req.prompt.encode("utf-8")
-    except UnicodeEncodeError:
-        raise APIError(422, "invalid_request", "prompt: not valid Unicode (lone surrogate)") from None
-    return req
+        return predictor.tensor_to_state(signer().decode(token, predictor.version))
+    except StateFromOtherModel as e:
+        raise APIError(409, "state_model_mismatch", str(e)) from None
+    except (InvalidStateToken, ValueError) as e:
+        raise APIError(422, "invalid_state", f"state: {e}") from None
+
+
+def token_for(predictor: Predictor, state: State) -> str:
+    return signer().encode(predictor.version, predictor.state_to_tensor(state))
+
+
+def empty_prompt(where: str = "prompt") -> APIError:
+    return APIError(422, "empty_prompt", f"{where}: give at least one word (or a state to continue from)")
 
 
 @bp.post("/v1/predict")
 def predict():
-    req = validate_predict(parse_json_body())
-    model = predictor()
+    body = parse_json_body()
+    if isinstance(body, dict) and "prompts" in body:
+        return predict_batch(validate(BatchPredictRequest, body))
+    req = validate(PredictRequest, body)
+    model = served_predictor()
+    state = state_from_token(model, req.state)
     try:
-        predictions = model.predict(req.prompt, req.k)
+        result = model.predict(req.prompt, req.k, req.prefix, state)
     except EmptyPromptError:
-        raise APIError(422, "empty_prompt", "prompt: give at least one word") from None
-    body = PredictResponse(
-        predictions=[WordProbability(word=p.word, probability=p.probability) for p in predictions],
+        raise empty_prompt() from None
+    metrics.count_tokens("/v1/predict", result.tokens)
+    return respond(PredictResponse(
+        predictions=[WordProbability(word=p.word, probability=p.probability) for p in result.predictions],
+        state=token_for(model, result.state),
         model=model.version,
-    )
-    return jsonify(body.model_dump())
+    ))
+
+
+def predict_batch(req: BatchPredictRequest):
+    model = served_predictor()
+    items = []
+    for i, prompt in enumerate(req.prompts):
+        try:
+            result = model.predict(prompt, req.k)
+        except EmptyPromptError:
+            raise empty_prompt(f"prompts.{i}") from None
+        metrics.count_tokens("/v1/predict", result.tokens)
+        items.append(BatchItem(
+            predictions=[WordProbability(word=p.word, probability=p.probability) for p in result.predictions],
+            state=token_for(model, result.state),
+        ))
+    return respond(BatchPredictResponse(results=items, model=model.version))
+
+
+@bp.post("/v1/generate")
+def generate():
+    req = validate(GenerateRequest, parse_json_body())
+    model = served_predictor()
+    state = state_from_token(model, req.state)
+    try:
+        g = model.generate(req.prompt, req.max_words, float(req.temperature), req.top_k, req.seed, state)
+    except EmptyPromptError:
+        raise empty_prompt() from None
+    metrics.count_tokens("/v1/generate", g.tokens + len(g.words))
+    return respond(GenerateResponse(text=g.text, words=g.words, stopped_by=g.stopped_by, seed=g.seed,
+                                    model=model.version))
+
+
+@bp.get("/v1/models")
+def models():
+    model = served_predictor()
+    loaded = model.loaded
+    shown_metrics = {k: v for k, v in loaded.metrics.items() if k != "train_curve"}  # the curve is thousands of points
+    return respond(ModelInfo(model=model.version, config=loaded.config["model"], training=loaded.config["training"],
+                             metrics=shown_metrics, available=list_versions(holder().models_dir)))
+
+
+@bp.post("/v1/admin/reload")
+def admin_reload():
+    expected = current_app.config["NEXTWORD"].admin_token
+    if not expected:
+        raise APIError(404, "admin_disabled", "admin routes are off: set NEXTWORD_ADMIN_TOKEN to enable them")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise APIError(401, "unauthorized", "send Authorization: Bearer <NEXTWORD_ADMIN_TOKEN>")
+    if not hmac.compare_digest(given.strip().encode("utf-8", "surrogatepass"), expected.encode("utf-8")):
+        raise APIError(403, "forbidden", "the admin token is wrong")
+    previous = holder().predictor.version if holder().predictor else None
+    changed = holder().check()
+    return respond(ReloadResponse(model=served_predictor().version, changed=changed, previous=previous))
 
 
 @bp.get("/healthz")
 def healthz():
-    model = predictor()
-    return jsonify({"status": "ok", "model": model.version})
+    """Alive: the process answers. Load balancers should route on /readyz."""
+    p = holder().predictor
+    return respond(Health(status="ok", model=p.version if p else None))
+
+
+@bp.get("/readyz")
+def readyz():
+    model = served_predictor()
+    return respond(Health(status="ok", model=model.version))
+
+
+@bp.get("/metrics")
+def metrics_route():
+    return metrics.render()
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from service.openapi import openapi_document
+
+    return jsonify(openapi_document())

@@ -1,8 +1,14 @@
 """gunicorn settings for the next-word service (plain Python, environment with defaults).
 
     gunicorn -c service/gunicorn.conf.py 'service:create_app()'
+
+This file runs in the master before any worker exists, which makes it the place to set up
+what the workers share: the state-token key and the Prometheus multiprocess folder.
 """
 import os
+import secrets
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Sync workers for CPU-bound inference; workers × NEXTWORD_TORCH_THREADS should not exceed the cores.
@@ -11,10 +17,29 @@ worker_class = "sync"
 # No preload: torch is loaded in each worker after fork (forking a process that has
 # started torch's thread pools can hang).
 preload_app = False
+# The longest request (a 64-prompt batch or 200 generated words) takes well under a second.
 timeout = 30
 graceful_timeout = int(os.environ.get("NEXTWORD_GRACEFUL_TIMEOUT", "30"))  # match compose's stop_grace_period
 max_requests = 10000  # recycle workers now and then; the jitter keeps them from restarting together
 max_requests_jitter = 1000
-accesslog = "-"
+accesslog = os.environ.get("NEXTWORD_ACCESS_LOG", "-") or None  # empty: no access log (load tests)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+# Every worker must verify the tokens the others sign: without a configured secret, draw one
+# for this server's lifetime. Replicas behind one proxy need NEXTWORD_STATE_SECRET set alike.
+os.environ.setdefault("NEXTWORD_STATE_SECRET", secrets.token_hex(32))
+
+# Metrics from all workers are summed through files in one folder, emptied at each start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nextword-metrics-")
+else:
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (its served model) must stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -51,7 +51,7 @@ def tiny_models_dir(tmp_path_factory, tiny_corpus) -> Path:
 
 @pytest.fixture()
 def app(tiny_models_dir):
-    return create_app({"models_dir": tiny_models_dir})
+    return create_app({"models_dir": tiny_models_dir, "reload_interval": 0})
 
 
 @pytest.fixture()

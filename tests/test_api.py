@@ -1,4 +1,4 @@
-"""The API contract: POST /v1/predict, GET /healthz and the error shape."""
+"""The API contract: POST /v1/predict, GET /healthz and /readyz, and the error shape."""
 import json
 
 import pytest
@@ -20,7 +20,7 @@ def test_predict_returns_k_words_sorted_by_probability(client):
     response = client.post("/v1/predict", json={"prompt": "The clouds are in the", "k": 4})
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"predictions", "model"}
+    assert list(body) == ["predictions", "state", "model"]
     predictions = body["predictions"]
     assert len(predictions) == 4
     probabilities = [p["probability"] for p in predictions]
@@ -117,12 +117,14 @@ def test_unexpected_failure_is_a_json_500_without_details(app, monkeypatch):
 
 
 def test_without_a_model_the_service_says_so(tmp_path):
-    client = create_app({"models_dir": tmp_path}).test_client()
-    assert_error(client.get("/healthz"), 503, "model_unavailable")
+    client = create_app({"models_dir": tmp_path, "reload_interval": 0}).test_client()
+    alive = client.get("/healthz")
+    assert alive.status_code == 200 and alive.get_json() == {"status": "ok", "model": None}
+    assert_error(client.get("/readyz"), 503, "model_unavailable")
     assert_error(client.post("/v1/predict", json={"prompt": "the"}), 503, "model_unavailable")
     assert_error(client.post("/v1/predict", json={"prompt": 1}), 422, "invalid_request")
 
 
 def test_fields_keep_the_documented_order(client):
     raw = client.post("/v1/predict", json={"prompt": "the sky", "k": 1}).get_data(as_text=True)
-    assert raw.index('"predictions"') < raw.index('"model"') and raw.index('"word"') < raw.index('"probability"')
+    assert raw.index('"predictions"') < raw.index('"state"') < raw.index('"model"') and raw.index('"word"') < raw.index('"probability"')

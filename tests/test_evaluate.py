@@ -44,5 +44,5 @@ def test_batched_top_words_match_the_api_predictor(tiny_models_dir):
     texts = ["the clouds are in the", "I grew up in France. I speak fluent", "we eat"]
     batched = top_words(loaded, texts, k=3)
     predictor = Predictor(loaded)
-    assert batched == [[p.word for p in predictor.predict(t, 3)] for t in texts]
+    assert batched == [[p.word for p in predictor.predict(t, 3).predictions] for t in texts]
     assert GAPS[0] == 0 and max(GAPS) >= 400

@@ -1,0 +1,68 @@
+"""Prometheus metrics: requests and latency by route and status, the served model, tokens read.
+
+Under gunicorn every worker is its own process, so the counters live in prometheus-client's
+multiprocess mode: each worker writes to files in PROMETHEUS_MULTIPROC_DIR (set up by
+service/gunicorn.conf.py before the workers start) and `/metrics` sums them, so any worker
+answers for the whole server. Without that variable (tests, `flask run`) the process's own
+registry is used.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess,
+)
+
+REQUESTS = Counter("nextword_requests_total", "HTTP requests answered", ["route", "method", "status"])
+LATENCY = Histogram(
+    "nextword_request_duration_seconds", "Time from request to response", ["route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+TOKENS = Counter("nextword_tokens_processed_total", "Prompt and generated tokens run through the model", ["route"])
+# 1 for the version a live worker serves; summed over workers, so during a swap both show.
+MODEL_INFO = Gauge("nextword_model_info", "The model version served", ["version"], multiprocess_mode="livesum")
+RELOADS = Counter("nextword_model_reloads_total", "Checks for a newer model version", ["result"])
+
+
+def set_served_version(version: str | None, previous: str | None) -> None:
+    if previous:
+        MODEL_INFO.labels(previous).set(0)
+    if version:
+        MODEL_INFO.labels(version).set(1)
+
+
+def count_tokens(route: str, n: int) -> None:
+    TOKENS.labels(route).inc(n)
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def render() -> Response:
+    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+def instrument(app: Flask) -> None:
+    """Time and count every response, labelled by the matched route (never the raw path)."""
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_start = time.perf_counter()
+
+    @app.after_request
+    def _record(response):
+        start = g.get("metrics_start")
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        status = str(response.status_code)
+        REQUESTS.labels(route, request.method, status).inc()
+        if start is not None:
+            LATENCY.labels(route, status).observe(time.perf_counter() - start)
+        return response

@@ -1,0 +1,267 @@
+"""The API beyond one prompt: state tokens, prefix completion, batches, generation, model info,
+readiness, metrics, admin reload and hot model swap."""
+from __future__ import annotations
+
+import base64
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import tiny_train_config
+from model.checkpoint import load_version, save_version
+from model.predict import Predictor
+from model.train import train
+from service import create_app
+from tests.test_api import assert_error
+
+FRANCE = "I grew up in France. I speak fluent"
+
+
+def words_of(body: dict) -> dict[str, float]:
+    return {p["word"]: p["probability"] for p in body["predictions"]}
+
+
+def new_version(models_dir: Path, source: Path, name: str, nudge: float = 0.0) -> Path:
+    """Publish a copy of `source` as version `name` (weights nudged so its answers differ)."""
+    loaded = load_version(source)
+    with torch.no_grad():
+        for p in loaded.model.parameters():
+            p.add_(nudge)
+    return save_version(models_dir, loaded.model, loaded.tokenizer, loaded.config["training"], loaded.metrics, version=name)
+
+
+@pytest.fixture(scope="module")
+def lstm_models_dir(tmp_path_factory, tiny_corpus) -> Path:
+    """A two-layer LSTM: its state has two parts (h, c) and two layers to carry in a token."""
+    models_dir = tmp_path_factory.mktemp("lstm-models")
+    assert train(tiny_train_config(tiny_corpus, models_dir, cell="lstm", num_layers=2)) is not None
+    return models_dir
+
+
+@pytest.fixture()
+def own_models_dir(tmp_path, tiny_models_dir) -> Path:
+    """A private copy of the tiny model folder, for tests that publish versions into it."""
+    shutil.copytree(tiny_models_dir, tmp_path / "models")
+    return tmp_path / "models"
+
+
+# --- incremental state --------------------------------------------------------------------
+
+@pytest.mark.parametrize("models", ["tiny_models_dir", "lstm_models_dir"])
+def test_word_by_word_with_state_tokens_matches_the_whole_text(request, models):
+    client = create_app({"models_dir": request.getfixturevalue(models), "reload_interval": 0}).test_client()
+    text = "The dog is barking at the postman, and the cat is sleeping. I grew up in France. I speak fluent"
+    whole = client.post("/v1/predict", json={"prompt": text, "k": 20}).get_json()
+    pieces = text.split(" ")
+    body = client.post("/v1/predict", json={"prompt": pieces[0], "k": 20}).get_json()
+    for word in pieces[1:]:
+        body = client.post("/v1/predict", json={"prompt": word, "state": body["state"], "k": 20}).get_json()
+    expected, got = words_of(whole), words_of(body)
+    assert list(got) == list(expected)
+    assert max(abs(got[w] - expected[w]) for w in expected) <= 1e-4
+    # An empty prompt with a state asks again at the same point.
+    again = client.post("/v1/predict", json={"prompt": "", "state": body["state"], "k": 20}).get_json()
+    assert words_of(again) == got
+
+
+def test_state_token_is_opaque_and_tamper_proof(client, tiny_models_dir):
+    token = client.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
+    raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    raw[-40] ^= 1  # one bit of the state values
+    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    for bad in (flipped, token[:-10], token[:20], "A", token + "AAAA", "not/base64!"):
+        response = client.post("/v1/predict", json={"prompt": "are", "state": bad})
+        assert response.status_code == 422, (bad[:30], response.get_json())
+    # Signed by another server's secret: not ours.
+    other = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "state_secret": "x" * 32}).test_client()
+    foreign = other.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
+    assert_error(client.post("/v1/predict", json={"prompt": "are", "state": foreign}), 422, "invalid_state")
+
+
+def test_a_state_from_another_model_version_is_a_409(own_models_dir):
+    app = create_app({"models_dir": own_models_dir, "reload_interval": 0, "state_secret": "s" * 32})
+    client = app.test_client()
+    old = client.post("/v1/predict", json={"prompt": "the clouds"}).get_json()
+    new_version(own_models_dir, own_models_dir / old["model"], "29990101-000000-gru")
+    assert app.extensions["nextword"].check()
+    assert_error(client.post("/v1/predict", json={"prompt": "are", "state": old["state"]}), 409, "state_model_mismatch")
+
+
+def test_workers_sharing_a_secret_accept_each_others_tokens(tiny_models_dir):
+    apps = [create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "state_secret": "shared-" * 4})
+            for _ in range(2)]
+    token = apps[0].test_client().post("/v1/predict", json={"prompt": "the clouds are"}).get_json()["state"]
+    body = apps[1].test_client().post("/v1/predict", json={"prompt": "in the", "state": token, "k": 1}).get_json()
+    assert body["predictions"][0]["word"] == "sky"
+
+
+# --- prefix completion --------------------------------------------------------------------
+
+def test_prefix_completes_the_word_being_typed(client):
+    body = client.post("/v1/predict", json={"prompt": FRANCE, "prefix": "Fr", "k": 50}).get_json()
+    assert body["predictions"][0]["word"] == "French"
+    assert all(p["word"].lower().startswith("fr") for p in body["predictions"])
+    assert sum(p["probability"] for p in body["predictions"]) == pytest.approx(1.0, abs=1e-4)
+    lower = client.post("/v1/predict", json={"prompt": FRANCE, "prefix": "fr", "k": 50}).get_json()
+    assert lower["predictions"] == body["predictions"]
+    none = client.post("/v1/predict", json={"prompt": FRANCE, "prefix": "Zzq"}).get_json()
+    assert none["predictions"] == [] and none["state"]
+
+
+def test_prefix_renormalises_the_plain_probabilities(client):
+    plain = words_of(client.post("/v1/predict", json={"prompt": "We eat breakfast in the", "k": 50}).get_json())
+    s = words_of(client.post("/v1/predict", json={"prompt": "We eat breakfast in the", "prefix": "s", "k": 50}).get_json())
+    total = sum(p for w, p in plain.items() if w.lower().startswith("s"))
+    for word, p in s.items():
+        assert p == pytest.approx(plain[word] / total, abs=1e-4)
+
+
+@pytest.mark.parametrize("prefix", ["two words", "x" * 51, 5, "a\u0000"])
+def test_bad_prefixes_are_422(client, prefix):
+    assert_error(client.post("/v1/predict", json={"prompt": "the", "prefix": prefix}), 422, "invalid_request")
+
+
+# --- batches ------------------------------------------------------------------------------
+
+def test_a_batch_answers_each_prompt_in_order(client):
+    prompts = ["the clouds are in the", FRANCE, "She poured milk into her"]
+    body = client.post("/v1/predict", json={"prompts": prompts, "k": 3}).get_json()
+    assert list(body) == ["results", "model"] and len(body["results"]) == 3
+    for prompt, result in zip(prompts, body["results"]):
+        single = client.post("/v1/predict", json={"prompt": prompt, "k": 3}).get_json()
+        assert result["predictions"] == single["predictions"]
+        follow = client.post("/v1/predict", json={"prompt": "", "state": result["state"], "k": 3}).get_json()
+        assert follow["predictions"] == single["predictions"]
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"prompts": []}, "invalid_request"),
+    ({"prompts": ["the"] * 65}, "invalid_request"),
+    ({"prompts": ["the", 3]}, "invalid_request"),
+    ({"prompts": "the"}, "invalid_request"),
+    ({"prompts": ["the"], "prompt": "the"}, "invalid_request"),
+    ({"prompts": ["the"], "state": "abc"}, "invalid_request"),
+    ({"prompts": ["the", "  "]}, "empty_prompt"),
+])
+def test_bad_batches_are_422(client, body, code):
+    assert_error(client.post("/v1/predict", json=body), 422, code)
+
+
+# --- generation ---------------------------------------------------------------------------
+
+def test_generation_is_reproducible_by_seed_and_bounded(client):
+    ask = {"prompt": "The clouds are in the", "max_words": 12, "seed": 7, "temperature": 1.5}
+    first, second = (client.post("/v1/generate", json=ask).get_json() for _ in range(2))
+    assert first == second and first["seed"] == 7
+    assert len(first["words"]) <= 12 and first["stopped_by"] in ("max_words", "end_of_text")
+    assert first["text"].replace(" ", "") == "".join(first["words"])
+    others = {client.post("/v1/generate", json={**ask, "seed": s}).get_json()["text"] for s in range(8)}
+    assert len(others) > 1  # the seed matters at this temperature
+    unseeded = client.post("/v1/generate", json={"prompt": "the", "max_words": 3}).get_json()
+    assert isinstance(unseeded["seed"], int)
+
+
+def test_greedy_generation_follows_the_most_likely_word(client, tiny_models_dir):
+    body = client.post("/v1/generate", json={"prompt": "the clouds are in the", "max_words": 2, "top_k": 1}).get_json()
+    assert body["words"] == ["sky", "."]
+    assert body["text"] == "sky."
+
+
+@pytest.mark.parametrize("body", [
+    {"prompt": "the", "max_words": 201}, {"prompt": "the", "max_words": 0}, {"prompt": "the", "temperature": 0},
+    {"prompt": "the", "temperature": -1}, {"prompt": "the", "top_k": 0}, {"prompt": "the", "seed": -1},
+    {"prompt": "the", "seed": 2**31}, {"prompt": "the", "max_words": "5"}, {"max_words": 5},
+])
+def test_bad_generate_requests_are_422(client, body):
+    assert_error(client.post("/v1/generate", json=body), 422, "invalid_request")
+
+
+# --- model info, readiness, metrics -------------------------------------------------------
+
+def test_models_describes_the_served_version(client):
+    body = client.get("/v1/models").get_json()
+    assert body["model"] in body["available"]
+    assert body["config"]["cell"] == "gru" and body["config"]["vocab_size"] > 0
+    assert body["metrics"]["test_perplexity"] > 1 and "train_curve" not in body["metrics"]
+    assert body["training"]["bptt"] == 8
+    assert client.get("/readyz").get_json() == {"status": "ok", "model": body["model"]}
+
+
+def test_metrics_count_requests_latency_tokens_and_the_model(client):
+    client.post("/v1/predict", json={"prompt": "the clouds are in the"})
+    client.post("/v1/predict", json={"prompt": 5})
+    text = client.get("/metrics").get_data(as_text=True)
+    version = client.get("/readyz").get_json()["model"]
+    assert 'nextword_requests_total{method="POST",route="/v1/predict",status="200"}' in text
+    assert 'nextword_requests_total{method="POST",route="/v1/predict",status="422"}' in text
+    assert 'nextword_request_duration_seconds_bucket{le="0.005",route="/v1/predict",status="200"}' in text
+    assert f'nextword_model_info{{version="{version}"}} 1.0' in text
+    assert 'nextword_tokens_processed_total{route="/v1/predict"}' in text
+
+
+# --- admin reload and hot swap ------------------------------------------------------------
+
+def test_admin_reload_needs_the_token(own_models_dir):
+    off = create_app({"models_dir": own_models_dir, "reload_interval": 0}).test_client()
+    assert_error(off.post("/v1/admin/reload"), 404, "admin_disabled")
+    client = create_app({"models_dir": own_models_dir, "reload_interval": 0, "admin_token": "sesame"}).test_client()
+    assert_error(client.post("/v1/admin/reload"), 401, "unauthorized")
+    assert_error(client.post("/v1/admin/reload", headers={"Authorization": "Basic sesame"}), 401, "unauthorized")
+    assert_error(client.post("/v1/admin/reload", headers={"Authorization": "Bearer sesam"}), 403, "forbidden")
+    auth = {"Authorization": "Bearer sesame"}
+    before = client.post("/v1/admin/reload", headers=auth).get_json()
+    assert before["changed"] is False
+    new_version(own_models_dir, own_models_dir / before["model"], "29990101-000000-gru", nudge=0.01)
+    after = client.post("/v1/admin/reload", headers=auth).get_json()
+    assert after == {"model": "29990101-000000-gru", "changed": True, "previous": before["model"]}
+    assert client.post("/v1/predict", json={"prompt": "the"}).get_json()["model"] == "29990101-000000-gru"
+
+
+def test_the_service_moves_to_a_new_version_by_itself(own_models_dir):
+    client = create_app({"models_dir": own_models_dir, "reload_interval": 0.05}).test_client()
+    old = client.get("/readyz").get_json()["model"]
+    new_version(own_models_dir, own_models_dir / old, "29990101-000000-gru")
+    deadline = time.monotonic() + 10
+    while client.get("/readyz").get_json()["model"] != "29990101-000000-gru":
+        assert time.monotonic() < deadline, "the new version was not picked up"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncate", "renamed"])
+def test_a_broken_new_version_is_refused_and_the_old_one_serves(own_models_dir, caplog, damage):
+    app = create_app({"models_dir": own_models_dir, "reload_interval": 0})
+    holder = app.extensions["nextword"]
+    old = holder.predictor.version
+    bad = new_version(own_models_dir, own_models_dir / old, "29990101-000000-gru")
+    weights = bad / "model.safetensors"
+    if damage == "corrupt":
+        data = bytearray(weights.read_bytes())
+        data[-5] ^= 0xFF
+        weights.write_bytes(bytes(data))
+    elif damage == "truncate":
+        weights.write_bytes(weights.read_bytes()[:100])
+    else:
+        bad.rename(own_models_dir / "29990202-000000-gru")
+    with caplog.at_level(logging.ERROR, logger="service"):
+        assert holder.check() is False
+        assert holder.check() is False
+    refusals = [r for r in caplog.records if "refusing model version" in r.getMessage()]
+    assert len(refusals) == 1, "logged once, not on every check"
+    assert app.test_client().post("/v1/predict", json={"prompt": "the"}).get_json()["model"] == old
+
+
+def test_predictor_state_round_trip_keeps_every_part(lstm_models_dir):
+    from model.checkpoint import load_latest
+
+    predictor = Predictor(load_latest(lstm_models_dir))
+    state = predictor.predict("the clouds are").state
+    packed = predictor.state_to_tensor(state)
+    assert tuple(packed.shape) == predictor.state_shape() == (2, 2, 1, 24)
+    h, c = predictor.tensor_to_state(packed)
+    assert torch.equal(h, state[0]) and torch.equal(c, state[1])
+    with pytest.raises(ValueError):
+        predictor.tensor_to_state(packed[:1])
