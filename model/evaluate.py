@@ -1,14 +1,18 @@
 """Long-range memory, measured: top-1/top-3 accuracy on cue → query probes by gap length.
 
-    python -m model.evaluate --models-dir models              # newest version
-    python -m model.evaluate --version-dir models/<version> --json out.json
+    python -m model.evaluate --models-dir models              # newest version → data/eval/<version>.*
+    python -m model.evaluate --version-dir models/<version> --out-dir reports --corpus-dir data/corpus
 
 A probe is "<cue> <filler of about N words> <query>" and the answer is the cue country's
 language, e.g. "I grew up in France. … I speak fluent" → "French". The filler comes only from
 corpus/probes/heldout_filler.txt, hand-written text never used for training, so the model is
 measured on sentences (and words) it never saw. Every cue phrasing × query phrasing × country
-is asked at every gap; `--mention` adds a sentence naming another country mid-filler, in
-wordings that do not occur in the training corpus.
+is asked at every gap; the "mention" probes add a sentence naming another country mid-filler,
+in wordings that do not occur in the training corpus. With the corpus at hand (the version's
+own training corpus by default) the test-split perplexity is reported too.
+
+Writes OUT/<version>.json (everything), OUT/<version>.md (the table) and OUT/<version>.png
+(accuracy against gap, plain and with a mention).
 """
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ import torch
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from model.batching import pad_batch
 from model.checkpoint import LoadedModel, load_latest, load_version
+from model.data import encode_passages, read_passages
+from model.plots import plot_accuracy_by_gap
 
 HELDOUT_FILLER = Path(__file__).resolve().parent.parent / "corpus" / "probes" / "heldout_filler.txt"
 GAPS = (0, 10, 25, 50, 100, 200, 400)
@@ -118,17 +124,50 @@ def markdown_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def test_perplexity(loaded: LoadedModel, corpus_dir: Path) -> float | None:
+    """Perplexity on corpus_dir/test.txt, or None when that file is not there."""
+    from model.train import evaluate_perplexity  # training code: imported only when needed
+
+    path = corpus_dir / "test.txt"
+    if not path.is_file():
+        return None
+    passages = encode_passages(loaded.tokenizer, read_passages(path))
+    return round(evaluate_perplexity(loaded.model, passages, loaded.tokenizer.pad_id), 3)
+
+
+def write_report(result: dict, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / result["version"]
+    paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")]
+    paths[0].write_text(json.dumps(result, indent=2) + "\n")
+    ppl = result.get("test_perplexity")
+    header = f"model {result['version']}" + (f", test perplexity {ppl:.2f}" if ppl is not None else "")
+    paths[1].write_text(f"{header}\n\n{markdown_table(result)}\n")
+    plot_accuracy_by_gap({result["version"]: result}, paths[2], chance=1 / len(COUNTRY_LANGUAGE),
+                         title=f"{result['version']}: accuracy by gap (held-out probes)")
+    return paths
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description="Accuracy by gap on held-out long-range probes.")
+    p = argparse.ArgumentParser(description="Accuracy by gap on held-out long-range probes, and test perplexity.")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="use the newest version here")
     p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
+    p.add_argument("--corpus-dir", type=Path, help="corpus for the test perplexity (default: the version's own)")
     p.add_argument("--gaps", type=int, nargs="+", default=list(GAPS), help="filler lengths in words")
     p.add_argument("--seed", type=int, default=0, help="seed of the filler draw")
-    p.add_argument("--json", type=Path, help="also write the result here")
+    p.add_argument("--out-dir", type=Path, default=Path("data/eval"), help="where <version>.json/.md/.png go")
+    p.add_argument("--json", type=Path, help="also write the JSON result here")
     a = p.parse_args()
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
     result = evaluate(loaded, a.gaps, a.seed)
-    print(f"model {loaded.version}\n{markdown_table(result)}")
+    corpus_dir = a.corpus_dir or Path(loaded.config["training"].get("corpus_dir", "data/corpus"))
+    result["test_perplexity"] = test_perplexity(loaded, corpus_dir)
+    result["corpus_dir"] = str(corpus_dir)
+    ppl = result["test_perplexity"]
+    print(f"model {loaded.version}: test perplexity " + (f"{ppl:.2f}" if ppl is not None else f"n/a (no {corpus_dir}/test.txt)"))
+    print(markdown_table(result))
+    for path in write_report(result, a.out_dir):
+        print(f"wrote {path}")
     if a.json:
         a.json.write_text(json.dumps(result, indent=2) + "\n")
 

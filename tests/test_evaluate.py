@@ -46,3 +46,23 @@ def test_batched_top_words_match_the_api_predictor(tiny_models_dir):
     predictor = Predictor(loaded)
     assert batched == [[p.word for p in predictor.predict(t, 3).predictions] for t in texts]
     assert GAPS[0] == 0 and max(GAPS) >= 400
+
+
+def test_the_cli_reports_perplexity_table_and_plot(tiny_models_dir, tiny_corpus, tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from model import evaluate as ev
+
+    monkeypatch.setattr(sys, "argv", ["evaluate", "--models-dir", str(tiny_models_dir), "--corpus-dir", str(tiny_corpus),
+                                      "--gaps", "0", "10", "--out-dir", str(tmp_path)])
+    ev.main()
+    version = load_latest(tiny_models_dir).version
+    result = json.loads((tmp_path / f"{version}.json").read_text())
+    metrics = json.loads((tiny_models_dir / version / "metrics.json").read_text())
+    # The same test split the trainer scored, so the same perplexity.
+    assert abs(result["test_perplexity"] - metrics["test_perplexity"]) < 1e-2
+    assert set(result["plain"]) == {"0", "10"} and result["plain"]["0"]["n"] == 288
+    assert "| plain top-1 |" in (tmp_path / f"{version}.md").read_text()
+    assert (tmp_path / f"{version}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"test perplexity {result['test_perplexity']:.2f}" in capsys.readouterr().out
