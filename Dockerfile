@@ -61,7 +61,7 @@ EXPOSE 8000
 # curl is not in slim images; python's urllib raises (exit 1) on any non-2xx.
 # The start period covers importing torch and loading the model.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"]
 
 # Run through sh so the script needs no executable bit in the checkout; the
 # script execs its command, which becomes the main process (gunicorn gets

@@ -3,6 +3,7 @@
     python -m model.train --corpus-dir data/corpus --models-dir models
     python -m model.train --help            # every flag, with its default
     python -m model.train --dry-run ...     # seconds-long smoke run (tiny model, a few batches)
+    python -m model.train --resume ...      # continue the run that was stopped or killed
 
 Steps: learn the vocabulary from train.txt → encode the splits → train on passages batched
 by length, cut into bptt windows with the state carried and detached (model/batching.py) →
@@ -10,8 +11,14 @@ validate after each phase and keep the best weights → test perplexity → save
 atomically (model/checkpoint.py). Training starts with a length curriculum (short passages
 first), then runs shuffled epochs. A token budget (`--max-tokens`) bounds the work, so a busy
 machine trains the same model, only slower; `--max-minutes` is a safety stop. The learning
-rate decays linearly over whichever budget runs out first. Ctrl-C stops training, then
-evaluates and saves the best weights so far.
+rate decays linearly over whichever budget runs out first.
+
+Every `--checkpoint-minutes` the whole training state (weights, optimiser, random generators,
+position in the batch order, clock) is saved at a batch boundary into `models/.train-state/`
+(model/train_state.py), which the service never reads; `--resume` continues from there exactly.
+Ctrl-C or SIGTERM (docker stop) stops at the end of the current batch, saves that state, then
+evaluates and saves the best weights so far as a version; a second Ctrl-C stops at once. The
+state is deleted once a run that was not interrupted has saved its version.
 """
 from __future__ import annotations
 
@@ -22,7 +29,9 @@ import json
 import logging
 import math
 import random
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from collections.abc import Iterator
@@ -36,6 +45,10 @@ from model.checkpoint import list_versions, save_version
 from model.data import check_corpus_dir, encode_passages, read_passages
 from model.rnn_lm import CELLS, ModelConfig, RNNLanguageModel, detach_state
 from model.tokenizer import SPECIAL_TOKENS, WordTokenizer, train_tokenizer
+from model.train_state import (
+    TrainState, TrainStateError, corpus_checksums, delete_train_state, find_train_state, load_train_state,
+    save_train_state,
+)
 
 log = logging.getLogger("model.train")
 
@@ -68,6 +81,8 @@ class TrainConfig:
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default (one per core)
     max_batches: int = 0  # stop each epoch after this many batches; 0 = no limit (smoke runs)
     if_missing: bool = False
+    checkpoint_minutes: float = 1.0  # how often the resumable state is saved; ~0.1 s for the default model
+    resume: bool = False
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         # Head: the 2,000 most frequent words; then a cluster of the next 4,000; then the rest.
@@ -113,8 +128,35 @@ def evaluate_perplexity(model: RNNLanguageModel, passages: list[list[int]], pad_
     return evaluate_split(model, passages, pad_id)["perplexity"]
 
 
+class StopSignals:
+    """While active, the first Ctrl-C (SIGINT) or SIGTERM (docker stop) only sets `requested`: training
+    stops at the end of the batch, where the state is whole and can be saved. A second one raises
+    KeyboardInterrupt at once, as Ctrl-C always did."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():  # Python lets only the main thread set handlers
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(f"\n{signal.Signals(signum).name}: stopping at the end of this batch (Ctrl-C again: at once)",
+              file=sys.stderr)
+
+
 class Trainer:
-    """One training run: owns the model, optimiser, clock and best weights."""
+    """One training run: owns the model, optimiser, clock, best weights, and where the run stands."""
 
     def __init__(self, cfg: TrainConfig, tokenizer: WordTokenizer, splits: dict[str, list[list[int]]]):
         self.cfg = cfg
@@ -136,6 +178,22 @@ class Trainer:
         self.best_state: dict | None = None
         self.start = 0.0
         self.train_seconds = 0.0  # time spent in training steps and the validations between epochs
+        self.lengths = [len(p) for p in splits["train"]]
+        # Every epoch's order is drawn here, before any curriculum draw, as the run always did;
+        # a resumed run draws them again from the seed, then takes the saved generator state.
+        self.epoch_batches = [length_buckets(self.lengths, cfg.batch_size, self.rng)[: cfg.max_batches or None]
+                              for _ in range(cfg.epochs)]
+        epochs = [f"epoch {e + 1}/{cfg.epochs}" for e in range(cfg.epochs)]
+        self.phase_names = (["curriculum"] if cfg.curriculum else []) + epochs
+        # Where the run stands, saved with the state: phase, batches done in it, the loss shown.
+        self.phase_index = 0
+        self.phase_step = 0
+        self.running_loss: float | None = None
+        self.resumed_at_tokens: list[int] = []
+        self.corpus_sha256 = corpus_checksums(cfg.corpus_dir)
+        self.stop = StopSignals()
+        self.last_checkpoint = 0.0
+        self.states_saved = 0
 
     def planned_tokens(self) -> int:
         epochs = self.cfg.epochs * self.train_tokens
@@ -168,32 +226,48 @@ class Trainer:
         return self.budget_s > 0 and time.monotonic() - self.start >= self.budget_s
 
     def run(self) -> str:
-        """Curriculum phase, then epochs, until the budget runs out; return why it stopped."""
-        self.start = time.monotonic()
-        stopped_by = "epochs"
-        lengths = [len(p) for p in self.splits["train"]]
-        phases: list[tuple[str, Iterator[list[int]]]] = []
-        if self.cfg.curriculum:
-            phases.append(("curriculum", self.curriculum_batches(lengths)))
-        for epoch in range(self.cfg.epochs):
-            batches = length_buckets(lengths, self.cfg.batch_size, self.rng)
-            phases.append((f"epoch {epoch + 1}/{self.cfg.epochs}", iter(batches[: self.cfg.max_batches or None])))
-        try:
-            for name, batches in phases:
-                finished = self.train_phase(name, batches)
+        """Curriculum phase, then epochs, until the budget runs out; return why it stopped.
+
+        A restored trainer (restore_state) goes on from the batch its state was saved after.
+        """
+        self.start = time.monotonic() - self.train_seconds  # a resumed run's clock counts the time already spent
+        self.last_checkpoint = time.monotonic()
+        with self.stop:
+            try:
+                stopped_by = self.train_phases()
+            except KeyboardInterrupt:
+                # Raised inside a step, whose update may be half done: this state is not saved
+                # (the last one saved stays), but its best weights still become a version.
+                stopped_by = "interrupted"
+            if stopped_by == "interrupted":
                 self.train_seconds = time.monotonic() - self.start
-                self.validate(name)
-                if not finished:
-                    stopped_by = "budget"
-                    break
-        except KeyboardInterrupt:
-            stopped_by = "interrupted"
-            self.train_seconds = time.monotonic() - self.start
-            print("\ninterrupted: evaluating and saving the best weights so far", file=sys.stderr)
-            self.validate("interrupted")
+                print("\ninterrupted: evaluating and saving the best weights so far", file=sys.stderr)
+                self.validate("interrupted")
         return stopped_by
 
-    def curriculum_batches(self, lengths: list[int]) -> Iterator[list[int]]:
+    def train_phases(self) -> str:
+        while self.phase_index < len(self.phase_names):
+            name = self.phase_names[self.phase_index]
+            ended = self.train_phase(name, self.phase_batches())
+            if ended == "stop":
+                if self.cfg.checkpoint_minutes > 0:
+                    self.save_state()  # before the extra validation, which an uninterrupted run would not do
+                return "interrupted"
+            self.train_seconds = time.monotonic() - self.start
+            self.validate(name)
+            if ended == "budget":
+                return "budget"
+            self.phase_index, self.phase_step, self.running_loss = self.phase_index + 1, 0, None
+        return "epochs"
+
+    def phase_batches(self) -> Iterator[list[int]]:
+        """The batches of the current phase from `phase_step` on."""
+        epoch = self.phase_index - (1 if self.cfg.curriculum else 0)
+        if epoch < 0:
+            return self.curriculum_batches(self.lengths, already_drawn=self.phase_step)
+        return iter(self.epoch_batches[epoch][self.phase_step:])
+
+    def curriculum_batches(self, lengths: list[int], already_drawn: int = 0) -> Iterator[list[int]]:
         """Batches drawn at random from those whose passages fit a length cap that grows with progress.
 
         A sequence-length warm-up: for the first third of the curriculum only passages of up to
@@ -205,7 +279,7 @@ class Trainer:
         buckets = length_buckets(lengths, self.cfg.batch_size, rng=None, ascending=True)
         longest = [max(lengths[i] for i in b) for b in buckets]
         start, top = self.cfg.curriculum_start_tokens, max(longest)
-        drawn = 0
+        drawn = already_drawn
         while (progress := self.progress()) < self.cfg.curriculum_end:
             if self.cfg.max_batches and drawn >= self.cfg.max_batches:
                 return
@@ -216,15 +290,18 @@ class Trainer:
             drawn += 1
             yield buckets[self.rng.randrange(eligible)]
 
-    def train_phase(self, name: str, batches: Iterator[list[int]]) -> bool:
-        """Train on the given batches; False if the budget ended it early."""
+    def train_phase(self, name: str, batches: Iterator[list[int]]) -> str:
+        """Train on the given batches. Returns "done" when they run out, "budget" if the budget ended
+        the phase early, "stop" if a stop was asked for (Ctrl-C, SIGTERM): always after a whole batch."""
         cfg, model = self.cfg, self.model
         passages = self.splits["train"]
         pad = self.tokenizer.pad_id
+        if self.stop.requested:  # asked during the validation before this phase
+            return "stop"
         bar = tqdm(desc=name, unit="tok", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
-        running, phase_start, phase_tokens = None, time.monotonic(), 0
+        running, phase_start, phase_tokens = self.running_loss, time.monotonic(), 0
         model.train()
-        for step, indices in enumerate(batches):
+        for step, indices in enumerate(batches, start=self.phase_step):
             batch = pad_batch([passages[i] for i in indices], pad)
             state = model.initial_state(batch.size(0))
             for x, y in windows(batch, cfg.bptt, pad):
@@ -246,6 +323,7 @@ class Trainer:
                 phase_tokens += n
                 shown = nll.mean().item()
                 running = shown if running is None else 0.98 * running + 0.02 * shown
+            self.phase_step, self.running_loss = step + 1, running
             bar.update(sum(len(passages[i]) for i in indices))
             if step % 20 == 0:
                 elapsed = time.monotonic() - self.start
@@ -255,9 +333,14 @@ class Trainer:
                 self.curve.append({"tokens": self.tokens_seen, "seconds": round(elapsed, 2), "train_loss": round(running, 4)})
             if self.out_of_budget():
                 bar.close()
-                return False
+                return "budget"
+            if self.stop.requested:
+                bar.close()
+                return "stop"
+            if cfg.checkpoint_minutes > 0 and time.monotonic() - self.last_checkpoint >= cfg.checkpoint_minutes * 60:
+                self.save_state()
         bar.close()
-        return True
+        return "done"
 
     def validate(self, phase: str) -> None:
         if self.tokens_seen == 0:
@@ -280,6 +363,55 @@ class Trainer:
               file=sys.stderr)
         self.model.train()
 
+    def save_state(self) -> None:
+        """Save everything the run needs to go on from here (model/train_state.py). Call between batches."""
+        progress = {
+            "phase_index": self.phase_index, "phase_name": self.phase_names[self.phase_index],
+            "phase_step": self.phase_step, "running_loss": self.running_loss,
+            "tokens_seen": self.tokens_seen, "train_seconds": time.monotonic() - self.start,
+            "best_ppl": self.best_ppl if math.isfinite(self.best_ppl) else None,  # JSON has no infinity
+            "curve": self.curve, "valid_curve": self.valid_curve, "resumed_at_tokens": self.resumed_at_tokens,
+            "corpus_sha256": self.corpus_sha256,
+        }
+        save_train_state(self.cfg.models_dir, TrainState(
+            config=config_as_json(self.cfg), tokenizer=self.tokenizer, model=self.model.state_dict(),
+            best_model=self.best_state, optimizer=self.optimizer.state_dict(), python_rng=self.rng.getstate(),
+            torch_rng=torch.get_rng_state(), dropout_rng=self.generator.get_state(), progress=progress,
+        ))
+        self.last_checkpoint = time.monotonic()
+        self.states_saved += 1
+
+    def restore_state(self, state: TrainState) -> None:
+        """Take over a saved run: weights, optimiser, random generators, position and clock.
+
+        The trainer must have been built as the saved run's was (same config, tokenizer and
+        corpus): the epoch orders it drew from the seed are then the saved run's.
+        """
+        p = state.progress
+        trained_on = p.get("corpus_sha256") or {}
+        if trained_on != self.corpus_sha256:
+            changed = sorted({name for name, _ in set(trained_on.items()) ^ set(self.corpus_sha256.items())})
+            raise TrainStateError(
+                f"the corpus in {self.cfg.corpus_dir} is not the one the saved run trained on "
+                f"({', '.join(changed)} changed); restore it, or train from scratch without --resume"
+            )
+        try:
+            self.model.load_state_dict(state.model)
+            self.optimizer.load_state_dict(state.optimizer)
+            self.best_state = state.best_model
+            self.best_ppl = math.inf if p["best_ppl"] is None else p["best_ppl"]
+            self.rng.setstate(state.python_rng)
+            torch.set_rng_state(state.torch_rng)
+            self.generator.set_state(state.dropout_rng)
+            self.phase_index, self.phase_step, self.running_loss = p["phase_index"], p["phase_step"], p["running_loss"]
+            self.tokens_seen, self.train_seconds = p["tokens_seen"], p["train_seconds"]
+            self.curve, self.valid_curve = p["curve"], p["valid_curve"]
+            self.resumed_at_tokens = p["resumed_at_tokens"] + [self.tokens_seen]
+            if not 0 <= self.phase_index < len(self.phase_names):
+                raise ValueError(f"phase {self.phase_index}, and this run has {len(self.phase_names)}")
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state edited by hand, or from other code
+            raise TrainStateError(f"the saved state does not fit this run ({type(e).__name__}: {e})") from None
+
 
 def load_word_weights(corpus_dir: Path, tokenizer: WordTokenizer) -> torch.Tensor | None:
     """Per-word loss weights from the corpus's `loss_weights.json` ({"French": 30, ...}), if it has one.
@@ -299,29 +431,80 @@ def load_word_weights(corpus_dir: Path, tokenizer: WordTokenizer) -> torch.Tenso
     return weights
 
 
-def load_splits(cfg: TrainConfig) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
+def load_splits(
+    cfg: TrainConfig, tokenizer: WordTokenizer | None = None
+) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
+    """The encoded splits, with a vocabulary learned from train.txt unless `tokenizer` is given (--resume)."""
     check_corpus_dir(cfg.corpus_dir)
     text = {s: read_passages(cfg.corpus_dir / f"{s}.txt") for s in ("train", "valid", "test")}
     if not text["train"]:
         raise ValueError(f"{cfg.corpus_dir}/train.txt holds no text")
-    tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency)
+    if tokenizer is None:
+        tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency)
     return tokenizer, {s: encode_passages(tokenizer, p) for s, p in text.items()}
 
 
-def train(cfg: TrainConfig) -> Path | None:
-    """The whole run; returns the new version's directory (None with --if-missing and a model present)."""
+def config_as_json(cfg: TrainConfig) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+
+
+# How to run rather than what to train: on --resume these come from the command line.
+RUN_FIELDS = ("models_dir", "threads", "checkpoint_minutes", "resume", "if_missing")
+
+
+def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None) -> TrainConfig:
+    """The saved run's config, with this command line's RUN_FIELDS; prints what else it asked for in vain.
+
+    `given`: the fields set on the command line (None: compare every field).
+    """
+    known = {f.name for f in fields(TrainConfig)}
+    try:
+        cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
+    except TypeError as e:
+        raise TrainStateError(f"the saved config does not fit this trainer ({e})") from None
+    cfg.corpus_dir = Path(cfg.corpus_dir)
+    for name in RUN_FIELDS:
+        setattr(cfg, name, getattr(asked, name))
+    ignored = [f"{name}={getattr(asked, name)} (saved: {getattr(cfg, name)})"
+               for name in sorted(known - set(RUN_FIELDS))
+               if (given is None or name in given) and getattr(asked, name) != getattr(cfg, name)]
+    if ignored:
+        print(f"--resume continues with the saved run's config; ignoring {', '.join(ignored)}")
+    return cfg
+
+
+def train(cfg: TrainConfig, given: set[str] | None = None) -> Path | None:
+    """The whole run; returns the new version's directory (None with --if-missing and a model present).
+
+    With `cfg.resume`, continues the run saved in the models directory, if any, with its
+    config; `given` names the fields the command line set, to report those it asked in vain.
+    """
     existing = list_versions(cfg.models_dir) if cfg.if_missing else []
     if existing:
         print(f"a model already exists in {cfg.models_dir} ({existing[-1]}); not training")
         return None
+    saved = None
+    if cfg.resume:
+        saved = load_train_state(cfg.models_dir)
+        if saved is None:
+            print(f"no saved training state in {cfg.models_dir}; training from scratch")
+        else:
+            cfg = resumed_config(cfg, saved.config, given)
+    elif find_train_state(cfg.models_dir):
+        print(f"note: {find_train_state(cfg.models_dir)} holds an unfinished run: add --resume to continue it "
+              "(this run replaces it when it saves its own state)")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     t0 = time.monotonic()
-    tokenizer, splits = load_splits(cfg)
+    tokenizer, splits = load_splits(cfg, saved.tokenizer if saved is not None else None)
     counts = {s: sum(len(p) for p in ps) for s, ps in splits.items()}
     print(f"corpus {cfg.corpus_dir}: {counts['train']:,} / {counts['valid']:,} / {counts['test']:,} tokens "
           f"(train/valid/test), vocabulary {tokenizer.vocab_size:,}; prepared in {time.monotonic() - t0:.1f}s")
     trainer = Trainer(cfg, tokenizer, splits)
+    if saved is not None:
+        trainer.restore_state(saved)
+        print(f"resuming in {trainer.phase_names[trainer.phase_index]} after batch {trainer.phase_step}: "
+              f"{trainer.tokens_seen:,} tokens and {trainer.train_seconds:.0f}s of training done")
     n_params = sum(p.numel() for p in trainer.model.parameters())
     print(f"model: {cfg.cell} {cfg.num_layers}x{cfg.hidden_size}, embedding {cfg.embedding_size}, "
           f"{n_params / 1e6:.2f}M parameters; budget {cfg.max_tokens:,} tokens, {cfg.max_minutes:g} min "
@@ -345,15 +528,22 @@ def train(cfg: TrainConfig) -> Path | None:
         "train_curve": trainer.curve,
         "valid_curve": trainer.valid_curve,
     }
-    training = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
-    path = save_version(cfg.models_dir, trainer.model, tokenizer, training, metrics)
+    if trainer.resumed_at_tokens:
+        metrics["resumed_at_tokens"] = trainer.resumed_at_tokens
+    path = save_version(cfg.models_dir, trainer.model, tokenizer, config_as_json(cfg), metrics)
     print(f"\nsaved {path}\n  stopped by {stopped_by} after {train_seconds:.0f}s, {trainer.tokens_seen:,} tokens "
           f"({metrics['tokens_per_second']:,.0f} tok/s)\n  best validation perplexity {trainer.best_ppl:.2f}, "
           f"test perplexity {test_ppl:.2f}")
+    # The saved state is this run's if it resumed or saved one; another run's is left alone.
+    if saved is not None or trainer.states_saved:
+        if stopped_by == "interrupted":
+            print(f"training state kept in {find_train_state(cfg.models_dir)}: add --resume to continue this run")
+        else:
+            delete_train_state(cfg.models_dir)
     return path
 
 
-def parse_args(argv: list[str] | None = None) -> TrainConfig:
+def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--corpus-dir", type=Path, default=d.corpus_dir, help="directory with train/valid/test.txt")
@@ -385,20 +575,47 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--threads", type=int, default=d.threads, help="torch threads (0 = torch default)")
     p.add_argument("--max-batches", type=int, default=d.max_batches, help="batches per epoch at most (0 = all)")
     p.add_argument("--if-missing", action="store_true", help="do nothing if a model version already exists")
+    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
+                   help="save the resumable training state (MODELS_DIR/.train-state/) this often, and on "
+                        "Ctrl-C/SIGTERM; 0 = never")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in MODELS_DIR/.train-state/ from the batch it was saved after, with "
+                        "its config, vocabulary, random state and clock; other training flags given are ignored "
+                        "(and listed); only --models-dir, --threads, --checkpoint-minutes and --if-missing apply. "
+                        "Without a saved state: train from scratch")
     p.add_argument("--dry-run", action="store_true", help="smoke run: tiny model, 1 epoch of 3 batches")
-    args = vars(p.parse_args(argv))
+    return p
+
+
+DRY_RUN = dict(embedding_size=16, hidden_size=16, epochs=1, max_batches=3)
+
+
+def parse_command_line(argv: list[str] | None = None) -> tuple[TrainConfig, set[str]]:
+    """The config, and the names of the fields the command line set (for --resume to report)."""
+    args = vars(build_parser().parse_args(argv))
     if args.pop("dry_run"):
-        args.update(embedding_size=16, hidden_size=16, epochs=1, max_batches=3, vocab_size=min(args["vocab_size"], 500))
+        args.update(DRY_RUN, vocab_size=min(args["vocab_size"], 500))
     known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in args.items() if k in known})
+    # Parsed again with a default no value can equal, to tell flags given from defaults.
+    unset = object()
+    explicit = build_parser()
+    explicit.set_defaults(**{name: unset for name in (*known, "dry_run")})
+    given = {name for name, value in vars(explicit.parse_args(argv)).items() if value is not unset}
+    if "dry_run" in given:
+        given |= {*DRY_RUN, "vocab_size"}
+    return TrainConfig(**{k: v for k, v in args.items() if k in known}), given - {"dry_run"}
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    return parse_command_line(argv)[0]
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    cfg = parse_args(argv)
+    cfg, given = parse_command_line(argv)
     try:
-        train(cfg)
-    except (FileNotFoundError, ValueError) as e:
+        train(cfg, given)
+    except (FileNotFoundError, ValueError, TrainStateError) as e:
         sys.exit(f"error: {e}")
 
 

@@ -28,7 +28,8 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 # Every worker must verify the tokens the others sign: without a configured secret, draw one
 # for this server's lifetime. Replicas behind one proxy need NEXTWORD_STATE_SECRET set alike.
-os.environ.setdefault("NEXTWORD_STATE_SECRET", secrets.token_hex(32))
+if not os.environ.get("NEXTWORD_STATE_SECRET"):  # unset or empty (compose passes "" when unset)
+    os.environ["NEXTWORD_STATE_SECRET"] = secrets.token_hex(32)
 
 # Metrics from all workers are summed through files in one folder, emptied at each start.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

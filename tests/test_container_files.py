@@ -34,4 +34,4 @@ def test_compose_file_validates_and_has_the_services():
     services = subprocess.run([compose, "config", "--services"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert set(services.stdout.split()) == {"init-model", "trainer", "api"}
     config = subprocess.run([compose, "config"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert "network_mode: host" in config and "/healthz" in config
+    assert "network_mode: host" in config and "/readyz" in config

@@ -1,0 +1,218 @@
+"""The state of an unfinished training run, saved so that `python -m model.train --resume` continues it.
+
+    models/
+      .train-state/             hidden: list_versions, and so the service, never look at it
+        tensors.safetensors     model weights, best weights so far, optimiser tensors, torch RNG states
+        state.json              format, training config, where the run stands (trainer's JSON),
+                                Python RNG state, optimiser scalars, sha256 of the files below
+        tokenizer.json          the run's vocabulary: a resumed run encodes the same ids
+        display_forms.json
+
+Nothing is unpickled: tensors are safetensors, everything else JSON. Tensor names:
+`model.<name>`, `best.<name>`, `optim.<param index>.<name>` (Adam: step, exp_avg, exp_avg_sq),
+`rng.torch` (torch's global generator: dropout) and `rng.dropout` (the unknown-word dropout's).
+
+Written atomically. The new state goes into a temporary directory beside the old one and is
+fsynced; a directory cannot be renamed over a non-empty one, so the swap takes two renames:
+
+    .train-state            →  .train-state.old    (the previous state, still complete)
+    .train-state.tmp-XXXX   →  .train-state        (the new one)
+    rm -r .train-state.old
+
+A kill at any moment leaves one complete state, `.train-state` or, between the two renames,
+only `.train-state.old`; `find_train_state` returns whichever is there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from model.checkpoint import _fsync_dir, _sha256
+from model.data import SPLITS
+from model.tokenizer import WordTokenizer
+
+FORMAT_VERSION = 1
+STATE_DIR = ".train-state"
+PREVIOUS_DIR = STATE_DIR + ".old"
+TEMP_PREFIX = STATE_DIR + ".tmp-"
+STATE_JSON = "state.json"
+TENSORS = "tensors.safetensors"
+HASHED_FILES = (TENSORS, "tokenizer.json", "display_forms.json")
+
+
+class TrainStateError(Exception):
+    """A saved training state that is incomplete, corrupt, or does not fit this run."""
+
+
+@dataclass
+class TrainState:
+    config: dict  # the run's TrainConfig, paths as strings
+    tokenizer: WordTokenizer
+    model: dict[str, torch.Tensor]  # model.state_dict()
+    best_model: dict[str, torch.Tensor] | None  # weights of the best validation so far; None before the first
+    optimizer: dict  # optimizer.state_dict(): {"state": {index: {name: tensor}}, "param_groups": [...]}
+    python_rng: tuple  # random.Random.getstate(): batch order and curriculum draws
+    torch_rng: torch.Tensor  # torch.get_rng_state() (uint8): dropout inside the model
+    dropout_rng: torch.Tensor  # the unknown-word dropout generator's get_state() (uint8)
+    progress: dict  # the trainer's own JSON: where the run stands, curves, corpus checksums
+
+
+def state_dir(models_dir: Path) -> Path:
+    return Path(models_dir) / STATE_DIR
+
+
+def find_train_state(models_dir: Path) -> Path | None:
+    """The directory of the saved state, if there is one (the previous one if a swap was cut short)."""
+    for path in (state_dir(models_dir), Path(models_dir) / PREVIOUS_DIR):
+        if path.is_dir():
+            return path
+    return None
+
+
+def save_train_state(models_dir: Path, state: TrainState) -> Path:
+    """Write `state` atomically, replacing any saved before; return its directory."""
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    _remove_temporaries(models_dir)  # left by a write that was killed
+    current, previous = state_dir(models_dir), models_dir / PREVIOUS_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=models_dir))
+    try:
+        tensors, optimizer_json = _flatten(state)
+        save_file(tensors, str(tmp / TENSORS))
+        state.tokenizer.save(tmp)
+        document = {
+            "format_version": FORMAT_VERSION,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "config": state.config,
+            "progress": state.progress,
+            "python_rng": state.python_rng,  # (version, 625 ints, gauss) → a JSON list
+            "optimizer": optimizer_json,
+            "sha256": {name: _sha256(tmp / name) for name in HASHED_FILES},
+        }
+        (tmp / STATE_JSON).write_text(json.dumps(document) + "\n")
+        for name in (*HASHED_FILES, STATE_JSON):
+            with (tmp / name).open("rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(tmp)
+        if current.is_dir():
+            shutil.rmtree(previous, ignore_errors=True)  # a leftover; `current` is complete
+            os.rename(current, previous)
+        os.rename(tmp, current)
+        _fsync_dir(models_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+    return current
+
+
+def load_train_state(models_dir: Path) -> TrainState | None:
+    """The saved state, verified; None if there is none. Raises TrainStateError saying what is wrong."""
+    path = find_train_state(models_dir)
+    if path is None:
+        return None
+    try:
+        document = json.loads((path / STATE_JSON).read_text())
+    except FileNotFoundError:
+        raise TrainStateError(f"{path}: no {STATE_JSON}; the saved state is incomplete") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TrainStateError(f"{path}: {STATE_JSON} is not valid JSON ({e}); the saved state is damaged") from None
+    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+        found = document.get("format_version") if isinstance(document, dict) else None
+        raise TrainStateError(f"{path}: training state format {found} is not {FORMAT_VERSION}")
+    checksums = document.get("sha256")
+    if not all(isinstance(document.get(key), dict) for key in ("sha256", "config", "progress", "optimizer")):
+        raise TrainStateError(f"{path}: {STATE_JSON} lacks sha256, config, progress or optimizer")
+    for name in HASHED_FILES:
+        if not (path / name).is_file():
+            raise TrainStateError(f"{path}: {name} is missing")
+        if _sha256(path / name) != checksums.get(name):
+            raise TrainStateError(f"{path}: {name} does not match its checksum (corrupt or truncated)")
+    try:
+        tensors = load_file(str(path / TENSORS))
+        tokenizer = WordTokenizer.load(path)
+        version, internal, gauss = document["python_rng"]
+        return TrainState(
+            config=document["config"],
+            tokenizer=tokenizer,
+            model=_with_prefix(tensors, "model."),
+            best_model=_with_prefix(tensors, "best.") or None,
+            optimizer=_unflatten_optimizer(tensors, document["optimizer"]),
+            python_rng=(version, tuple(internal), gauss),
+            torch_rng=tensors["rng.torch"],
+            dropout_rng=tensors["rng.dropout"],
+            progress=document["progress"],
+        )
+    except Exception as e:  # any parse or key error in files that passed their checksums
+        raise TrainStateError(f"{path}: cannot load ({type(e).__name__}: {e})") from None
+
+
+def corpus_checksums(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of each corpus file a run reads: a state is resumed only on the text it was trained on."""
+    names = [f"{split}.txt" for split in SPLITS] + ["loss_weights.json"]
+    return {name: _sha256(Path(corpus_dir) / name) for name in names if (Path(corpus_dir) / name).is_file()}
+
+
+def delete_train_state(models_dir: Path) -> None:
+    """Remove the saved state (the run it belongs to is finished), and any half-written one."""
+    for path in (state_dir(models_dir), Path(models_dir) / PREVIOUS_DIR):
+        shutil.rmtree(path, ignore_errors=True)
+    _remove_temporaries(Path(models_dir))
+
+
+def _remove_temporaries(models_dir: Path) -> None:
+    for path in models_dir.glob(TEMP_PREFIX + "*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _flatten(state: TrainState) -> tuple[dict[str, torch.Tensor], dict]:
+    """Every tensor under its file name, and the optimiser's non-tensor parts as JSON."""
+    tensors = {f"model.{name}": t for name, t in state.model.items()}
+    tensors.update({f"best.{name}": t for name, t in (state.best_model or {}).items()})
+    scalars: dict[str, dict] = {}
+    for index, entries in state.optimizer["state"].items():
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{index}.{name}"] = value
+            else:
+                scalars.setdefault(str(index), {})[name] = value
+    tensors["rng.torch"] = state.torch_rng
+    tensors["rng.dropout"] = state.dropout_rng
+    return _unshared(tensors), {"param_groups": state.optimizer["param_groups"], "state_scalars": scalars}
+
+
+def _unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """safetensors refuses tensors that share memory (tied embedding and output weights): copy repeats."""
+    seen: set[int] = set()
+    out = {}
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        storage = t.untyped_storage().data_ptr()
+        out[name] = t.clone() if storage in seen else t
+        seen.add(storage)
+    return out
+
+
+def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {name[len(prefix):]: t for name, t in tensors.items() if name.startswith(prefix)}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], optimizer_json: dict) -> dict:
+    state: dict[int, dict] = {}
+    for name, t in _with_prefix(tensors, "optim.").items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = t
+    for index, entries in optimizer_json["state_scalars"].items():
+        state.setdefault(int(index), {}).update(entries)
+    # JSON turned tuples (Adam's betas) into lists; give them back their type.
+    groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in g.items()}
+              for g in optimizer_json["param_groups"]]
+    return {"state": state, "param_groups": groups}
