@@ -29,6 +29,7 @@ from model.batching import pad_batch
 from model.checkpoint import LoadedModel, load_latest, load_version
 from model.data import encode_passages, read_passages
 from model.plots import plot_accuracy_by_gap
+from model.scoring import evaluate_perplexity
 
 HELDOUT_FILLER = Path(__file__).resolve().parent.parent / "corpus" / "probes" / "heldout_filler.txt"
 GAPS = (0, 10, 25, 50, 100, 200, 400)
@@ -126,8 +127,6 @@ def markdown_table(result: dict) -> str:
 
 def test_perplexity(loaded: LoadedModel, corpus_dir: Path) -> float | None:
     """Perplexity on corpus_dir/test.txt, or None when that file is not there."""
-    from model.train import evaluate_perplexity  # training code: imported only when needed
-
     path = corpus_dir / "test.txt"
     if not path.is_file():
         return None

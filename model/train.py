@@ -29,9 +29,7 @@ import json
 import logging
 import math
 import random
-import signal
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from collections.abc import Iterator
@@ -45,9 +43,10 @@ from model.checkpoint import list_versions, save_version
 from model.data import check_corpus_dir, encode_passages, read_passages
 from model.rnn_lm import CELLS, ModelConfig, RNNLanguageModel, detach_state
 from model.tokenizer import SPECIAL_TOKENS, WordTokenizer, train_tokenizer
+from model.scoring import evaluate_perplexity, evaluate_split
 from model.train_state import (
-    TrainState, TrainStateError, corpus_checksums, delete_train_state, find_train_state, load_train_state,
-    save_train_state,
+    StopSignals, TrainState, TrainStateError, corpus_checksums, delete_train_state, find_train_state,
+    load_train_state, save_train_state,
 )
 
 log = logging.getLogger("model.train")
@@ -92,67 +91,6 @@ class TrainConfig:
             hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
             tie_weights=self.tie_weights, adaptive_cutoffs=cutoffs,
         )
-
-
-@torch.inference_mode()
-def evaluate_split(
-    model: RNNLanguageModel, passages: list[list[int]], pad_id: int, key_words: torch.Tensor | None = None,
-    batch_size: int = 64, bptt: int = 400,
-) -> dict[str, float]:
-    """Perplexity (exp of the mean next-word cross-entropy over every target of every passage),
-    and, given a bool mask `key_words` (V,), top-1 accuracy where the target is one of those words."""
-    model.eval()
-    total_loss, total_count, key_right, key_count = 0.0, 0, 0, 0
-    lengths = [len(p) for p in passages]
-    for indices in length_buckets(lengths, batch_size, rng=None):
-        batch = pad_batch([passages[i] for i in indices], pad_id)
-        state = model.initial_state(batch.size(0))
-        for x, y in windows(batch, bptt, pad_id):
-            out, state = model.encode(x, state)
-            nll, _ = model.target_nll(out, y, IGNORE_INDEX)
-            total_loss += nll.sum().item()
-            total_count += nll.numel()
-            if key_words is not None:
-                at_key = (y != IGNORE_INDEX) & key_words[y.clamp(min=0)]  # (B, T)
-                if at_key.any():
-                    guess = model.log_probs(out[at_key]).argmax(-1)  # (N,)
-                    key_right += int((guess == y[at_key]).sum())
-                    key_count += int(at_key.sum())
-    result = {"perplexity": math.exp(total_loss / max(total_count, 1))}
-    if key_count:
-        result["key_word_accuracy"] = key_right / key_count
-    return result
-
-
-def evaluate_perplexity(model: RNNLanguageModel, passages: list[list[int]], pad_id: int) -> float:
-    return evaluate_split(model, passages, pad_id)["perplexity"]
-
-
-class StopSignals:
-    """While active, the first Ctrl-C (SIGINT) or SIGTERM (docker stop) only sets `requested`: training
-    stops at the end of the batch, where the state is whole and can be saved. A second one raises
-    KeyboardInterrupt at once, as Ctrl-C always did."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.previous: dict[int, object] = {}
-
-    def __enter__(self) -> "StopSignals":
-        if threading.current_thread() is threading.main_thread():  # Python lets only the main thread set handlers
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
-    def _handle(self, signum: int, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print(f"\n{signal.Signals(signum).name}: stopping at the end of this batch (Ctrl-C again: at once)",
-              file=sys.stderr)
 
 
 class Trainer:

@@ -27,7 +27,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +219,30 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], optimizer_json: dict)
     groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in g.items()}
               for g in optimizer_json["param_groups"]]
     return {"state": state, "param_groups": groups}
+
+
+class StopSignals:
+    """While active, the first Ctrl-C (SIGINT) or SIGTERM (docker stop) only sets `requested`: training
+    stops at the end of the batch, where the state is whole and can be saved. A second one raises
+    KeyboardInterrupt at once, as Ctrl-C always did."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():  # Python lets only the main thread set handlers
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(f"\n{signal.Signals(signum).name}: stopping at the end of this batch (Ctrl-C again: at once)",
+              file=sys.stderr)

@@ -4,7 +4,8 @@ import json
 import torch
 
 from model.checkpoint import list_versions, load_version
-from model.train import Trainer, evaluate_split, load_splits, load_word_weights, parse_args, train
+from model.scoring import evaluate_split
+from model.train import Trainer, load_splits, load_word_weights, parse_args, train
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
 
