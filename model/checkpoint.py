@@ -7,6 +7,7 @@
         tokenizer.json        the Hugging Face word-level tokenizer
         display_forms.json    how each word is written in predictions
         metrics.json          training and evaluation figures
+        training_curve.png    optional extras (figures) the trainer adds, covered by the manifest too
         manifest.json         sha256 of every file above; written last
 
 A version is written into a hidden temporary directory in the same parent and renamed into
@@ -22,6 +23,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +86,13 @@ def _fsync_dir(path: Path) -> None:
 
 def save_version(
     models_dir: Path, model: RNNLanguageModel, tokenizer: WordTokenizer, training: dict, metrics: dict,
-    version: str | None = None,
+    version: str | None = None, write_extras: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a complete version atomically and return its directory."""
+    """Write a complete version atomically and return its directory.
+
+    `write_extras(directory)` may add files (figures) before the manifest is written; they are
+    checksummed like the rest.
+    """
     models_dir.mkdir(parents=True, exist_ok=True)
     version = version or new_version_id(model.config.cell, models_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=models_dir))
@@ -98,8 +104,11 @@ def save_version(
         })
         tokenizer.save(tmp)
         _write_json(tmp / "metrics.json", metrics)
-        _write_json(tmp / MANIFEST, {name: _sha256(tmp / name) for name in FILES})
-        for name in (*FILES, MANIFEST):
+        if write_extras is not None:
+            write_extras(tmp)
+        names = sorted(p.name for p in tmp.iterdir() if p.is_file())
+        _write_json(tmp / MANIFEST, {name: _sha256(tmp / name) for name in names})
+        for name in (*names, MANIFEST):
             os.chmod(tmp / name, 0o644)  # safetensors writes 0600; a service under another user must read it
             with (tmp / name).open("rb") as f:
                 os.fsync(f.fileno())
@@ -130,9 +139,14 @@ def load_version(path: Path) -> LoadedModel:
         raise CheckpointError(f"{path}: no {MANIFEST}; the version is incomplete") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path}: {MANIFEST} is not valid JSON ({e})") from None
+    if not isinstance(manifest, dict):
+        raise CheckpointError(f"{path}: {MANIFEST} is not a JSON object")
     for name in FILES:
         if name not in manifest:
             raise CheckpointError(f"{path}: {MANIFEST} does not list {name}")
+    for name in manifest:
+        if Path(name).name != name:
+            raise CheckpointError(f"{path}: {MANIFEST} lists {name!r}, which is not a file of this version")
         if not (path / name).is_file():
             raise CheckpointError(f"{path}: {name} is missing")
         if _sha256(path / name) != manifest[name]:

@@ -39,7 +39,8 @@ import torch
 from tqdm import tqdm
 
 from model.batching import IGNORE_INDEX, length_buckets, pad_batch, unknown_word_dropout, windows
-from model.checkpoint import list_versions, save_version
+from model.checkpoint import list_versions, load_version, save_version
+from model.plots import plot_training_curve
 from model.data import check_corpus_dir, encode_passages, read_passages
 from model.rnn_lm import CELLS, ModelConfig, RNNLanguageModel, detach_state
 from model.tokenizer import SPECIAL_TOKENS, WordTokenizer, train_tokenizer
@@ -82,6 +83,7 @@ class TrainConfig:
     if_missing: bool = False
     checkpoint_minutes: float = 1.0  # how often the resumable state is saved; ~0.1 s for the default model
     resume: bool = False
+    evaluate: bool = False  # after saving: long-range accuracy by gap on the held-out probes (~30 s)
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         # Head: the 2,000 most frequent words; then a cluster of the next 4,000; then the rest.
@@ -387,7 +389,7 @@ def config_as_json(cfg: TrainConfig) -> dict:
 
 
 # How to run rather than what to train: on --resume these come from the command line.
-RUN_FIELDS = ("models_dir", "threads", "checkpoint_minutes", "resume", "if_missing")
+RUN_FIELDS = ("models_dir", "threads", "checkpoint_minutes", "resume", "if_missing", "evaluate")
 
 
 def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None) -> TrainConfig:
@@ -468,10 +470,11 @@ def train(cfg: TrainConfig, given: set[str] | None = None) -> Path | None:
     }
     if trainer.resumed_at_tokens:
         metrics["resumed_at_tokens"] = trainer.resumed_at_tokens
-    path = save_version(cfg.models_dir, trainer.model, tokenizer, config_as_json(cfg), metrics)
-    print(f"\nsaved {path}\n  stopped by {stopped_by} after {train_seconds:.0f}s, {trainer.tokens_seen:,} tokens "
-          f"({metrics['tokens_per_second']:,.0f} tok/s)\n  best validation perplexity {trainer.best_ppl:.2f}, "
-          f"test perplexity {test_ppl:.2f}")
+    path = save_version(cfg.models_dir, trainer.model, tokenizer, config_as_json(cfg), metrics,
+                        write_extras=lambda directory: write_training_curve(metrics, cfg, directory))
+    print_summary(path, metrics, stopped_by)
+    if cfg.evaluate:
+        evaluate_version(path)
     # The saved state is this run's if it resumed or saved one; another run's is left alone.
     if saved is not None or trainer.states_saved:
         if stopped_by == "interrupted":
@@ -479,6 +482,44 @@ def train(cfg: TrainConfig, given: set[str] | None = None) -> Path | None:
         else:
             delete_train_state(cfg.models_dir)
     return path
+
+
+def write_training_curve(metrics: dict, cfg: TrainConfig, directory: Path) -> None:
+    """training_curve.png in the new version: train and validation perplexity against tokens."""
+    try:
+        plot_training_curve(metrics, directory / "training_curve.png",
+                            title=f"{cfg.cell}, hidden {cfg.hidden_size}, bptt {cfg.bptt}: training curve")
+    except ValueError as e:  # nothing to draw (a run stopped before its first point)
+        log.warning("no training curve drawn: %s", e)
+
+
+def print_summary(path: Path, metrics: dict, stopped_by: str) -> None:
+    """One screen at the end: what was trained, how well, and where it went."""
+    rows = [
+        ("version", str(path)),
+        ("stopped by", f"{stopped_by} after {metrics['train_seconds']:.0f}s"),
+        ("tokens", f"{metrics['train_tokens_seen']:,} ({metrics['tokens_per_second']:,.0f} tok/s)"),
+        ("perplexity", f"best validation {metrics['best_valid_perplexity']:.2f}, test {metrics['test_perplexity']:.2f}"),
+    ]
+    accuracy = [p["valid_key_word_accuracy"] for p in metrics["valid_curve"] if "valid_key_word_accuracy" in p]
+    if accuracy:
+        rows.append(("answer words", f"{accuracy[-1]:.3f} top-1 on the validation split's cue answers"))
+    if (path / "training_curve.png").is_file():
+        rows.append(("training curve", str(path / "training_curve.png")))
+    width = max(len(k) for k, _ in rows)
+    print("\n" + "\n".join(f"  {k:<{width}}  {v}" for k, v in rows))
+
+
+def evaluate_version(path: Path) -> None:
+    """--evaluate: long-range accuracy by gap on the held-out probes, printed and saved (data/eval)."""
+    from model.evaluate import evaluate, markdown_table, write_report
+
+    loaded = load_version(path)
+    result = evaluate(loaded)
+    result["test_perplexity"] = loaded.metrics["test_perplexity"]
+    print("\nlong-range accuracy on held-out probes (model.evaluate):\n" + markdown_table(result))
+    for written in write_report(result, Path("data/eval")):
+        print(f"wrote {written}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -519,8 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue the run saved in MODELS_DIR/.train-state/ from the batch it was saved after, with "
                         "its config, vocabulary, random state and clock; other training flags given are ignored "
-                        "(and listed); only --models-dir, --threads, --checkpoint-minutes and --if-missing apply. "
+                        "(and listed); only --models-dir, --threads, --checkpoint-minutes, --if-missing and --evaluate apply. "
                         "Without a saved state: train from scratch")
+    p.add_argument("--evaluate", action="store_true",
+                   help="after saving, measure long-range accuracy by gap (model.evaluate; report in data/eval/)")
     p.add_argument("--dry-run", action="store_true", help="smoke run: tiny model, 1 epoch of 3 batches")
     return p
 

@@ -89,3 +89,14 @@ def test_a_failed_save_leaves_nothing_visible(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         _saved(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_extra_files_are_covered_by_the_manifest(tmp_path):
+    tok = train_tokenizer(["the clouds are in the sky"], vocab_size=50, min_frequency=1)
+    model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell="gru", embedding_size=8, hidden_size=8))
+    path = save_version(tmp_path, model, tok, {}, {}, write_extras=lambda d: (d / "figure.png").write_bytes(b"png"))
+    assert "figure.png" in json.loads((path / "manifest.json").read_text())
+    load_version(path)
+    (path / "figure.png").write_bytes(b"changed")
+    with pytest.raises(CheckpointError, match="figure.png does not match"):
+        load_version(path)

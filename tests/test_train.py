@@ -1,5 +1,6 @@
 """The trainer: curriculum, loss weights, budget, checkpoints it writes."""
 import json
+import re
 
 import torch
 
@@ -63,6 +64,10 @@ def test_dry_run_and_if_missing(tmp_path, capsys):
     loaded = load_version(path)
     assert loaded.metrics["train_tokens_seen"] > 0 and loaded.metrics["test_perplexity"] > 1
     assert loaded.config["training"]["hidden_size"] == 16
+    # The version carries its training curve, and the run ends with a one-screen summary.
+    assert (path / "training_curve.png").read_bytes()[:4] == b"\x89PNG"
+    summary = capsys.readouterr().out
+    assert re.search(rf"version +{path}\n", summary) and re.search(r"perplexity +best validation", summary)
     cfg.if_missing = True
     assert train(cfg) is None and list_versions(models) == [path.name]
 
