@@ -83,6 +83,7 @@ class TrainConfig:
     if_missing: bool = False
     checkpoint_minutes: float = 1.0  # how often the resumable state is saved; ~0.1 s for the default model
     resume: bool = False
+    validate_minutes: float = 0.0  # also validate every this many minutes mid-phase; 0 = after each phase only
     evaluate: bool = False  # after saving: long-range accuracy by gap on the held-out probes (~30 s)
 
     def model_config(self, vocab_size: int) -> ModelConfig:
@@ -133,6 +134,7 @@ class Trainer:
         self.corpus_sha256 = corpus_checksums(cfg.corpus_dir)
         self.stop = StopSignals()
         self.last_checkpoint = 0.0
+        self.last_validation = 0.0
         self.states_saved = 0
 
     def planned_tokens(self) -> int:
@@ -172,6 +174,7 @@ class Trainer:
         """
         self.start = time.monotonic() - self.train_seconds  # a resumed run's clock counts the time already spent
         self.last_checkpoint = time.monotonic()
+        self.last_validation = time.monotonic()
         with self.stop:
             try:
                 stopped_by = self.train_phases()
@@ -279,6 +282,9 @@ class Trainer:
                 return "stop"
             if cfg.checkpoint_minutes > 0 and time.monotonic() - self.last_checkpoint >= cfg.checkpoint_minutes * 60:
                 self.save_state()
+            if cfg.validate_minutes > 0 and time.monotonic() - self.last_validation >= cfg.validate_minutes * 60:
+                # Points on the validation curve between epochs: time-to-quality is read off it.
+                self.validate(name)
         bar.close()
         return "done"
 
@@ -296,6 +302,7 @@ class Trainer:
             point["valid_key_word_accuracy"] = round(result["key_word_accuracy"], 4)
             extra = f", answer-word accuracy {result['key_word_accuracy']:.3f}"
         self.valid_curve.append(point)
+        self.last_validation = time.monotonic()
         marker = ""
         if ppl < self.best_ppl:
             self.best_ppl, self.best_state, marker = ppl, copy.deepcopy(self.model.state_dict()), " (best)"
@@ -562,6 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "its config, vocabulary, random state and clock; other training flags given are ignored "
                         "(and listed); only --models-dir, --threads, --checkpoint-minutes, --if-missing and --evaluate apply. "
                         "Without a saved state: train from scratch")
+    p.add_argument("--validate-minutes", type=float, default=d.validate_minutes,
+                   help="also measure validation perplexity every this many minutes (0: after each epoch only)")
     p.add_argument("--evaluate", action="store_true",
                    help="after saving, measure long-range accuracy by gap (model.evaluate; report in data/eval/)")
     p.add_argument("--dry-run", action="store_true", help="smoke run: tiny model, 1 epoch of 3 batches")

@@ -91,3 +91,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_weights(tmp_path, monkeypatch):
     assert loaded.metrics["stopped_by"] == "interrupted"
     assert loaded.metrics["train_tokens_seen"] > 0 and loaded.metrics["valid_curve"][-1]["phase"] == "interrupted"
     assert list_versions(tmp_path / "models") == [path.name]
+
+
+def test_validation_every_few_minutes_adds_points_inside_epochs(tmp_path):
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    phases_only = load_version(train(tiny_train_config(corpus, tmp_path / "a", epochs=2))).metrics["valid_curve"]
+    frequent = load_version(train(tiny_train_config(corpus, tmp_path / "b", epochs=2, validate_minutes=1e-6)))
+    curve = frequent.metrics["valid_curve"]
+    assert len(phases_only) == 3  # curriculum, epoch 1, epoch 2
+    assert len(curve) > 2 * len(phases_only)
+    assert [p["tokens"] for p in curve] == sorted(p["tokens"] for p in curve)
