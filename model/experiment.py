@@ -40,6 +40,7 @@ class ExperimentConfig:
     max_tokens: int = 5_000_000  # per model, as the default model; 7 models ≈ 40 minutes on 2 cores
     cells: tuple[str, ...] = ("rnn", "gru", "lstm")
     bptts: tuple[int, ...] = (10, 35, 100, 300)
+    cell_bptt: int = 400  # the cell comparison's window: the committed results (docs/experiment) used 400
     gaps: tuple[int, ...] = GAPS
     ngram_order: int = 5
     gradient_distance: int = 200
@@ -96,7 +97,7 @@ def run(cfg: ExperimentConfig) -> dict:
     cells: dict[str, dict] = {}
     loaded: dict[str, LoadedModel] = {}
     for cell in cfg.cells:
-        loaded[cell], cells[cell] = train_and_evaluate(cfg, corpus_dir, cell, cell=cell)
+        loaded[cell], cells[cell] = train_and_evaluate(cfg, corpus_dir, cell, cell=cell, bptt=cfg.cell_bptt)
     reference = loaded.get("lstm") or next(iter(loaded.values()))
     cells[f"{cfg.ngram_order}-gram KN"] = ngram_baseline(cfg, corpus_dir, reference)
     truncation: dict[str, dict] = {}

@@ -24,6 +24,7 @@ import torch
 from model.checkpoint import LoadedModel, load_latest
 from model.rnn_lm import State
 
+LINE_BREAK = "\n"
 # Tokens that attach to the word before them when generated text is written out.
 CLOSING_PUNCTUATION = set(".,;:!?)]}%'\"") | {"'s", "n't", "'re", "'ve", "'ll", "'d", "'m"}
 
@@ -47,9 +48,8 @@ class PredictResult:
 
 @dataclass(frozen=True)
 class Generation:
-    words: list[str]  # generated tokens, punctuation included, in display form
+    words: list[str]  # generated tokens in display form; punctuation and line breaks ("\n") included
     text: str  # the same, written out with punctuation attached
-    stopped_by: str  # "max_words" or "end_of_text"
     seed: int
     tokens: int  # prompt tokens read
 
@@ -70,7 +70,7 @@ class Predictor:
         words = sorted((token, i) for token, i in vocab.items() if self.offerable[i])
         self._sorted_words = [w for w, _ in words]
         self._sorted_ids = torch.tensor([i for _, i in words], dtype=torch.long)
-        # Sampling may produce words and punctuation, never <unk> or <pad>; <eos> ends the text.
+        # Sampling may produce words, punctuation and <eos> (a line break), never <unk> or <pad>.
         self.samplable = torch.ones(self.tokenizer.vocab_size, dtype=torch.bool)
         self.samplable[[self.tokenizer.unk_id, self.tokenizer.pad_id]] = False
 
@@ -142,7 +142,7 @@ class Predictor:
         self, prompt: str, max_words: int = 20, temperature: float = 1.0, top_k: int | None = None,
         seed: int | None = None, state: State | None = None,
     ) -> Generation:
-        """Continue the prompt by sampling; the same seed gives the same text."""
+        """Continue the prompt by sampling `max_words` tokens; the same seed gives the same text."""
         if seed is None:
             seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         generator = torch.Generator().manual_seed(seed)
@@ -150,7 +150,6 @@ class Predictor:
         state = self.advance(ids, state)
         forms, eos = self.tokenizer.display_forms, self.tokenizer.eos_id
         words: list[str] = []
-        stopped_by = "max_words"
         for _ in range(max_words):
             logits = self.next_word_probabilities(state).clamp_min(1e-30).log() / temperature  # (V,)
             logits = logits.masked_fill(~self.samplable, -math.inf)
@@ -158,19 +157,18 @@ class Predictor:
                 threshold = torch.topk(logits, top_k).values[-1]
                 logits = logits.masked_fill(logits < threshold, -math.inf)
             next_id = int(torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator))
-            if next_id == eos:
-                stopped_by = "end_of_text"
-                break
-            words.append(forms[next_id])
+            # The end of a line in training text: written as a line break, and the text goes on.
+            words.append(LINE_BREAK if next_id == eos else forms[next_id])
             state = self.advance([next_id], state)
-        return Generation(words, join_words(words), stopped_by, seed, len(ids))
+        return Generation(words, join_words(words), seed, len(ids))
 
 
 def join_words(words: list[str]) -> str:
     """Tokens → text: closing punctuation and clitics attach to the word before them."""
     text = ""
     for word in words:
-        text += word if (not text or word in CLOSING_PUNCTUATION) else " " + word
+        glued = not text or word in CLOSING_PUNCTUATION or word == LINE_BREAK or text.endswith(LINE_BREAK)
+        text += word if glued else " " + word
     return text
 
 

@@ -137,7 +137,7 @@ def generate():
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/generate", g.tokens + len(g.words))
-    return respond(GenerateResponse(text=g.text, words=g.words, stopped_by=g.stopped_by, seed=g.seed,
+    return respond(GenerateResponse(text=g.text, words=g.words, seed=g.seed,
                                     model=model.version))
 
 

@@ -79,7 +79,7 @@ class GenerateRequest(Strict):
 
     prompt: Prompt
     max_words: Annotated[StrictInt, Field(ge=1, le=MAX_GENERATE_WORDS,
-                                          description="tokens to generate at most (punctuation counts)")] = 20
+                                          description="tokens to generate (punctuation and line breaks count)")] = 20
     temperature: Annotated[StrictFloat | StrictInt, Field(gt=0, le=10,
                                                           description="below 1: safer words; above 1: more varied")] = 1.0
     top_k: Annotated[StrictInt, Field(ge=1, le=100_000, description="sample among the k likeliest tokens only")] | None = None
@@ -110,8 +110,7 @@ class BatchPredictResponse(BaseModel):
 
 class GenerateResponse(BaseModel):
     text: str
-    words: list[str]
-    stopped_by: Literal["max_words", "end_of_text"]
+    words: list[str] = Field(description="the generated tokens: words, punctuation and line breaks (\"\\n\")")
     seed: int
     model: str
 

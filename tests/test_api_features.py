@@ -157,8 +157,8 @@ def test_generation_is_reproducible_by_seed_and_bounded(client):
     ask = {"prompt": "The clouds are in the", "max_words": 12, "seed": 7, "temperature": 1.5}
     first, second = (client.post("/v1/generate", json=ask).get_json() for _ in range(2))
     assert first == second and first["seed"] == 7
-    assert len(first["words"]) <= 12 and first["stopped_by"] in ("max_words", "end_of_text")
-    assert first["text"].replace(" ", "") == "".join(first["words"])
+    assert len(first["words"]) == 12
+    assert first["text"].replace(" ", "") == "".join(first["words"]).replace(" ", "")
     others = {client.post("/v1/generate", json={**ask, "seed": s}).get_json()["text"] for s in range(8)}
     assert len(others) > 1  # the seed matters at this temperature
     unseeded = client.post("/v1/generate", json={"prompt": "the", "max_words": 3}).get_json()
