@@ -5,25 +5,34 @@
 gunicorn calls create_app() in each worker after fork (no preload), so each worker loads its
 own copy of the newest model version and watches the models folder for newer ones
 (service/model_holder.py). `kill -HUP` on the master also starts fresh workers.
+
+Everything heavy (torch, the model, Flask) is imported inside create_app, so that
+`python -m service.client` starts without loading torch.
 """
 from __future__ import annotations
 
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
-import torch
-from flask import Flask
-
-from service.config import ServiceConfig
-from service.errors import register_error_handlers
-from service.metrics import instrument
-from service.model_holder import ModelHolder
-from service.state_token import StateSigner
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger("service")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None) -> "Flask":
+    import torch
+    from flask import Flask
+
+    from service.api import bp as api_bp
+    from service.config import ServiceConfig
+    from service.errors import register_error_handlers
+    from service.metrics import instrument
+    from service.model_holder import ModelHolder
+    from service.state_token import StateSigner
+    from service.web import bp as web_bp
+
     app = Flask(__name__)
     config = ServiceConfig.from_env(**(test_config or {}))
     app.config.update(NEXTWORD=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
@@ -31,9 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     torch.set_num_threads(config.torch_threads)
     register_error_handlers(app)
     instrument(app)
-    from service.api import bp
-
-    app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
     secret = config.state_secret
     if not secret:
         # Tokens then only verify in this process: fine for one worker or a test, not for a fleet.
