@@ -48,5 +48,5 @@ def create_app(test_config: dict | None = None) -> "Flask":
         log.warning("NEXTWORD_STATE_SECRET is not set: state tokens are signed with a per-process key")
         secret = secrets.token_hex(32)
     app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
-    app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval)
+    app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval, bool(config.quantize))
     return app

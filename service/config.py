@@ -8,6 +8,7 @@
 | NEXTWORD_RELOAD_INTERVAL  | 2       | seconds between checks for a newer model version; 0 = never |
 | NEXTWORD_STATE_SECRET     | random  | key that signs state tokens; give every worker and replica the same one (≥ 16 bytes) |
 | NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload; unset = admin routes off |
+| NEXTWORD_QUANTIZE         | 0       | 1: serve with int8 weights (model/quantize.py; see docs/benchmarks.md) |
 
 Secrets come only from the environment. Without NEXTWORD_STATE_SECRET, gunicorn.conf.py draws
 one per server start (shared by its workers); replicas behind one proxy must be given the same.
@@ -29,6 +30,7 @@ class ServiceConfig:
     reload_interval: float = 2.0
     state_secret: str = ""
     admin_token: str = ""
+    quantize: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "ServiceConfig":

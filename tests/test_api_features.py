@@ -265,3 +265,11 @@ def test_predictor_state_round_trip_keeps_every_part(lstm_models_dir):
     assert torch.equal(h, state[0]) and torch.equal(c, state[1])
     with pytest.raises(ValueError):
         predictor.tensor_to_state(packed[:1])
+
+
+def test_the_service_can_serve_int8_weights(tiny_models_dir):
+    client = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "quantize": 1}).test_client()
+    body = client.post("/v1/predict", json={"prompt": "the clouds are in the", "k": 1}).get_json()
+    assert body["predictions"][0]["word"] == "sky"
+    holder = client.application.extensions["nextword"]
+    assert ".quantized." in type(holder.predictor.model.rnn).__module__
