@@ -10,7 +10,7 @@ TRAIN_ARGS ?=
 export PORT
 export NEXTWORD_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: help setup serve test retrain corpus evaluate experiment clean
+.PHONY: help setup serve test retrain corpus evaluate experiment wikitext clean
 
 help:
 	@echo "make serve    set up, train the default model if none exists, serve on \$$PORT ($(PORT))"
@@ -19,6 +19,7 @@ help:
 	@echo "make corpus   rebuild the corpus only"
 	@echo "make evaluate long-range accuracy by gap of the newest model (held-out probes)"
 	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
+	@echo "make wikitext   WikiText-2 (from ../shared/data): n-gram baseline, then a 30-minute GRU run"
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
@@ -45,7 +46,7 @@ serve: $(VENV)/.installed
 	@if ls $(MODELS_DIR)/*/manifest.json >/dev/null 2>&1; then \
 		echo "serving the newest model in $(MODELS_DIR)"; \
 	else \
-		echo "no model in $(MODELS_DIR): building the corpus and training the default model (about 6 minutes)"; \
+		echo "no model in $(MODELS_DIR): building the corpus and training the default model (about 7 minutes)"; \
 		$(MAKE) --no-print-directory retrain; \
 	fi
 	exec $(VENV)/bin/gunicorn -c service/gunicorn.conf.py 'service:create_app()'
@@ -56,8 +57,26 @@ evaluate: $(VENV)/.installed
 experiment: $(VENV)/.installed
 	$(PY) -m model.experiment --out-dir docs/experiment --work-dir data/experiment
 
+# Real text: the same corpus and training commands on WikiText-2 (docs/results.md). Case is folded
+# by the tokenizer, so the vocabulary is WikiText's lower-cased one; no curriculum, no unknown-word
+# dropout (the text already has <unk>), a 30-minute budget with the learning rate decaying over it.
+WIKITEXT_DIR ?= ../shared/data/wikitext-2
+WIKITEXT_ARGS ?= --cell gru --embedding-size 256 --hidden-size 512 --dropout 0.25 --bptt 70 --lr 2e-3 \
+	--vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0 --epochs 100 --max-tokens 0 --max-minutes 30 --validate-minutes 3
+wikitext: $(VENV)/.installed
+	$(PY) -m corpus.build --text-dir $(WIKITEXT_DIR) --no-synthetic --out-dir data/wikitext-2
+	$(PY) -m model.ngram --corpus-dir data/wikitext-2 --vocab-size 40000 --min-frequency 1
+	$(PY) -m model.train --corpus-dir data/wikitext-2 --models-dir data/wikitext-2/models $(WIKITEXT_ARGS)
+
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
+
+# wrk drives scripts/load_test.sh, bench/api_speed.py and the load test in the suite (Debian package;
+# apt-get needs root, as in CI). Without it, that test is skipped locally and fails under CI.
+.PHONY: load-tools
+load-tools:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@echo "wrk: $$(command -v wrk)"
 
 clean:
 	rm -rf $(VENV) data $(MODELS_DIR)

@@ -1,0 +1,170 @@
+"""API speed: the service against a bare Flask app, side by side, in one run (~2 minutes).
+
+    .venv/bin/python bench/api_speed.py                      # the newest version in models/
+    .venv/bin/python bench/api_speed.py --models-dir DIR     # another models folder
+    .venv/bin/python bench/api_speed.py --tiny               # a tiny model trained on the spot (smoke run)
+
+Both run under gunicorn with service/gunicorn.conf.py, 2 sync workers, no access log, one after
+the other on a free loopback port. wrk (bench/post_json.lua, --latency) drives each cell for
+--duration seconds at 1 connection (-t1) and at 8 connections (-t2):
+
+- bare:        bench/bare_app.py, constant JSON (the web stack alone);
+- stateless:   POST /v1/predict with a 50-word prompt;
+- incremental: one new word plus a state token obtained beforehand, after 10 and after 1,000
+               words of history (the token is reused: the server keeps nothing between requests).
+
+Prints a markdown table (req/s, p50, p99 per cell) and the ratios against their targets:
+incremental req/s ÷ bare req/s at 8 connections (≥ 0.40), incremental p99 at 8 connections
+(≤ 10 ms), latency after 1,000 words ÷ after 10 words (p50 at 1 connection; ≤ 1.2).
+Exits 1 if any request failed; with --strict, also if a target is missed. wrk: `make load-tools`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+
+from scripts.common import Server, cpu_busy, install_version, run_wrk, train_tiny_versions  # noqa: E402
+
+# Plain everyday English; repeated to make histories of any length.
+TEXT = (
+    "We walked to the market early in the morning because the weather was good and the streets "
+    "were still quiet . My sister wanted to buy fresh bread , some fruit and a small gift for her "
+    "friend who lives near the old school . After that we sat in a cafe by the river , talked about "
+    "work and family , and watched the boats go slowly past under the bridge while the city woke up ."
+).split()
+NEW_WORD = "and"
+TARGETS = {"throughput": 0.40, "p99_ms": 10.0, "history": 1.2}
+
+
+def words(n: int) -> str:
+    return " ".join(TEXT[i % len(TEXT)] for i in range(n))
+
+
+def state_after(url: str, history_words: int) -> str | None:
+    """The state token after `history_words` words, or None if the service gives none."""
+    r = requests.post(url, json={"prompt": words(history_words), "k": 5}, timeout=30)
+    r.raise_for_status()
+    return r.json().get("state")
+
+
+def check_incremental(url: str, history_words: int, token: str) -> str:
+    """Does one word on top of the state give what the whole text gives? (a sanity check, not a bench)"""
+    step = requests.post(url, json={"prompt": NEW_WORD, "k": 5, "state": token}, timeout=30).json()
+    whole = requests.post(url, json={"prompt": words(history_words) + " " + NEW_WORD, "k": 5}, timeout=30).json()
+    same = [p["word"] for p in step["predictions"]] == [p["word"] for p in whole["predictions"]] and all(
+        abs(a["probability"] - b["probability"]) <= 1.5e-6 for a, b in zip(step["predictions"], whole["predictions"]))
+    return "yes" if same else f"NO: {step['predictions'][:2]} vs {whole['predictions'][:2]}"
+
+
+def measure(server: Server, cells: list[tuple[str, dict]], work: Path, duration: float, rows: list[dict]) -> None:
+    url = server.url + "/v1/predict"
+    run_wrk(url, [cells[0][1]], work, 2, 8)  # warm-up: both workers, first requests, allocator
+    for name, body in cells:
+        for connections in (1, 8):
+            figures, _ = run_wrk(url, [body], work, duration, connections, threads=1 if connections == 1 else 2)
+            figures.update(name=name, connections=connections)
+            rows.append(figures)
+            print(f"  {name}, c{connections}: {figures['rps']:.0f} req/s, p50 {figures['p50_us'] / 1000:.2f} ms, "
+                  f"p99 {figures['p99_us'] / 1000:.2f} ms", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="models folder (its newest version is served)")
+    p.add_argument("--tiny", action="store_true", help="serve a tiny model trained on the spot instead")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per cell (8 cells)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = p.parse_args(argv)
+
+    busy = cpu_busy(2.0)
+    print(f"{os.cpu_count()} cores, {100 * busy:.0f}% busy over 2 s before the start"
+          + ("  (not quiet: figures will be low and noisy)" if busy > 0.1 else ""))
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="api-speed-") as tmp:
+        work = Path(tmp)
+        models_dir = args.models_dir
+        if args.tiny:
+            models_dir = work / "models"
+            install_version(train_tiny_versions(work)[0], models_dir)
+        body50 = {"prompt": words(50), "k": 5}
+
+        with Server(work / "bare.log", app="bench.bare_app:create_app()", access_log=False) as bare:
+            bare.wait_ready()
+            print("bare Flask app:")
+            measure(bare, [("bare", body50)], work, args.duration, rows)
+
+        with Server(work / "service.log", models_dir, access_log=False) as service:
+            service.wait_ready()
+            url = service.url + "/v1/predict"
+            info = requests.get(service.url + "/readyz", timeout=10).json()
+            print(f"service, model {info.get('model')} from {models_dir}:")
+            cells = [("stateless, 50 words", body50)]
+            for history in (10, 1000):
+                token = state_after(url, history)
+                if token is None:
+                    print("  no state in the response: incremental cells skipped")
+                    break
+                print(f"  state after {history} words: {len(token)} characters; "
+                      f"incremental = whole text: {check_incremental(url, history, token)}")
+                cells.append((f"incremental, {history:,} words of history",
+                              {"prompt": NEW_WORD, "k": 5, "state": token}))
+            measure(service, cells, work, args.duration, rows)
+
+    busy = cpu_busy(2.0)
+    print(f"{100 * busy:.0f}% busy over 2 s after the end" + ("  (not quiet: compare with care)" if busy > 0.1 else ""))
+    return report(rows, args.strict)
+
+
+def report(rows: list[dict], strict: bool) -> int:
+    print("\n| endpoint | connections | req/s | p50 ms | p99 ms | failed |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        failed = r["non2xx"] + r["socket_errors"]
+        print(f"| {r['name']} | {r['connections']} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.2f} | "
+              f"{r['p99_us'] / 1000:.2f} | {failed} |")
+    cell = {(r["name"], r["connections"]): r for r in rows}
+    bare8 = cell[("bare", 8)]
+    missed = []
+
+    def verdict(ok: bool, what: str) -> str:
+        if not ok:
+            missed.append(what)
+        return "meets" if ok else "MISSES"
+
+    print()
+    for history in (10, 1000):
+        name = f"incremental, {history:,} words of history"
+        if (name, 8) not in cell:
+            print(f"{name}: not measured (the service gave no state token)")
+            missed.append(name)
+            continue
+        ratio = cell[(name, 8)]["rps"] / bare8["rps"]
+        p99 = cell[(name, 8)]["p99_us"] / 1000
+        print(f"{name}: req/s ÷ bare req/s at c8 = {ratio:.2f} ({verdict(ratio >= TARGETS['throughput'], 'throughput')} "
+              f"≥ {TARGETS['throughput']}); p99 at c8 = {p99:.2f} ms ({verdict(p99 <= TARGETS['p99_ms'], 'p99')} "
+              f"≤ {TARGETS['p99_ms']:.0f} ms)")
+    long, short = ("incremental, 1,000 words of history", 1), ("incremental, 10 words of history", 1)
+    if long in cell and short in cell:
+        ratio = cell[long]["p50_us"] / cell[short]["p50_us"]
+        ratio8 = cell[(long[0], 8)]["p50_us"] / cell[(short[0], 8)]["p50_us"]
+        print(f"latency after 1,000 words ÷ after 10 words (p50 at c1) = {ratio:.2f} "
+              f"({verdict(ratio <= TARGETS['history'], 'history')} ≤ {TARGETS['history']}); at c8: {ratio8:.2f}")
+    stateless = cell[("stateless, 50 words", 8)]
+    print(f"(stateless 50 words ÷ bare at c8: {stateless['rps'] / bare8['rps']:.2f})")
+
+    failed = sum(r["non2xx"] + r["socket_errors"] for r in rows)
+    if failed:
+        print(f"FAIL: {failed} requests failed")
+        return 1
+    return 1 if strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
