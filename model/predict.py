@@ -108,6 +108,7 @@ class Predictor:
         h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
         return self.model.log_probs(h[-1, 0]).exp()
 
+    @torch.inference_mode()
     def top_k(self, probs: torch.Tensor, k: int, prefix: str | None = None) -> list[Prediction]:
         """The k most likely offerable words; with a prefix, only words starting with it,
         their probabilities renormalised to sum to 1 over the words that match."""
@@ -135,7 +136,33 @@ class Predictor:
         """Top-k next words after `prompt`, continuing from `state` when given."""
         ids = self.tokenizer.encode(prompt)
         state = self.advance(ids, state)
-        return PredictResult(self.top_k(self.next_word_probabilities(state), k, prefix), state, len(ids))
+        return PredictResult(self.top_words(state, k, prefix), state, len(ids))
+
+    @torch.inference_mode()
+    def top_words(self, state: State, k: int, prefix: str | None = None) -> list[Prediction]:
+        """The top k after `state`: from the adaptive softmax's head alone when that settles it
+        (exactly the same answer, without computing the tail clusters), else from the full distribution."""
+        if not prefix:
+            quick = self._top_from_head(state, k)
+            if quick is not None:
+                return quick
+        return self.top_k(self.next_word_probabilities(state), k, prefix)
+
+    @torch.inference_mode()
+    def _top_from_head(self, state: State, k: int) -> list[Prediction] | None:
+        h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
+        head = self.model.head_log_probs(h[-1, 0])
+        if head is None:
+            return None
+        shortlist, clusters = head[0].exp(), head[1].exp()  # (S,), (C,)
+        ids = self._offerable_ids[self._offerable_ids < shortlist.numel()]
+        if ids.numel() < k:
+            return None
+        top = torch.topk(shortlist[ids], k)
+        if top.values[-1] < clusters.max():  # a tail word might make the top k: compute them all
+            return None
+        forms = self.tokenizer.display_forms
+        return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(top.values.tolist(), ids[top.indices].tolist())]
 
     @torch.inference_mode()
     def generate(

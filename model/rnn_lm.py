@@ -119,6 +119,20 @@ class RNNLanguageModel(nn.Module):
             return self.output.log_prob(hidden.reshape(-1, hidden.size(-1))).view(*hidden.shape[:-1], -1)
         return F.log_softmax(self.output(hidden), dim=-1)
 
+    def head_log_probs(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Adaptive softmax only: hidden (..., H) → (log-probs of the shortlist words (..., S), log-probs of
+        the tail clusters (..., C)), from the head alone; None for a full softmax.
+
+        A shortlist word's head log-prob is its final log-prob; a tail word's probability is at most
+        its cluster's. So when the k-th best shortlist word beats every cluster, the top k are known
+        without computing a tail (Predictor uses this: most next-word queries end there).
+        """
+        if not isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
+            return None
+        head = F.log_softmax(self.output.head(hidden), dim=-1)
+        shortlist = self.output.shortlist_size
+        return head[..., :shortlist], head[..., shortlist:]
+
     def target_nll(
         self, hidden: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100
     ) -> tuple[torch.Tensor, torch.Tensor]:

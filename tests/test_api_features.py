@@ -273,3 +273,32 @@ def test_the_service_can_serve_int8_weights(tiny_models_dir):
     assert body["predictions"][0]["word"] == "sky"
     holder = client.application.extensions["nextword"]
     assert ".quantized." in type(holder.predictor.model.rnn).__module__
+
+
+def test_the_head_only_shortcut_gives_exactly_the_full_answer(tmp_path):
+    """With an adaptive softmax, the top k are read off the head when no tail cluster can reach
+    them; the answer must be the one the full distribution gives, on both paths."""
+    from model.checkpoint import load_version as load
+    from model.rnn_lm import ModelConfig, RNNLanguageModel
+    from model.tokenizer import train_tokenizer
+
+    words = [f"w{i}" for i in range(60)]
+    tok = train_tokenizer([" ".join(words[: n + 1]) for n in range(60)], vocab_size=100, min_frequency=1)
+    torch.manual_seed(0)
+    model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell="gru", embedding_size=16, hidden_size=16,
+                                         adaptive_cutoffs=(20, 40)))
+    predictor = Predictor(load(save_version(tmp_path, model, tok, {}, {})))
+    paths = {"head": 0, "full": 0}
+    clusters = predictor.model.output.head.weight[-2:].detach().clone()  # the two tail clusters' rows
+    for i in range(40):
+        with torch.no_grad():  # clusters' logits flat (0) or large: both paths get taken
+            predictor.model.output.head.weight[-2:] = clusters * (i % 2) * 40.0
+        state = predictor.predict(" ".join(words[i : i + 5])).state
+        for k in (1, 5):
+            full = predictor.top_k(predictor.next_word_probabilities(state), k)
+            quick = predictor._top_from_head(state, k)
+            paths["full" if quick is None else "head"] += 1
+            assert predictor.top_words(state, k) == full
+            if quick is not None:
+                assert quick == full
+    assert paths["head"] > 0 and paths["full"] > 0, paths
