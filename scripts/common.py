@@ -138,10 +138,12 @@ class Server:
         return self
 
     def log_tail(self, lines: int = 30) -> str:
+        """The last lines of the server's log, access-log lines left out."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace")
         except OSError:
             return "(no log)"
+        return "\n".join([line for line in text.splitlines() if not parse_access(line)][-lines:])
 
     def wait_ready(self, timeout_s: float = 90) -> float:
         """Seconds until GET /readyz answers 200 (/healthz while /readyz does not exist yet)."""
@@ -156,6 +158,8 @@ class Server:
                     r = requests.get(self.url + "/healthz", timeout=5)
                 if r.status_code == 200:
                     return time.monotonic() - start
+                if r.status_code == 503:  # a worker is up and has no usable model: waiting will not help
+                    raise RuntimeError(f"{self.url}{self.readiness} answered 503: {r.text.strip()}\n{self.log_tail()}")
             except requests.RequestException:  # not listening yet
                 pass
             time.sleep(0.1)
