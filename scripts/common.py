@@ -41,6 +41,17 @@ ACCESS_LINE = re.compile(r'^<(\d+)> (\S+) (\d{3}) ')
 BOOTING_LINE = re.compile(r"Booting worker with pid: (\d+)")
 
 
+# The prompts the load clients send in turn (the tiny models answer them too).
+PROMPTS = [
+    "the clouds are in the",
+    "I grew up in France. I speak fluent",
+    "we eat breakfast in the kitchen every",
+    "She poured milk into her",
+    "The dog is barking at the postman, and the cat is",
+    "once upon a time there was a",
+]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -32,16 +32,8 @@ import torch  # noqa: E402
 
 from model.checkpoint import load_version  # noqa: E402
 from model.predict import Predictor  # noqa: E402
-from scripts.common import LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
+from scripts.common import PROMPTS, LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
 
-PROMPTS = [
-    "the clouds are in the",
-    "I grew up in France. I speak fluent",
-    "we eat breakfast in the kitchen every",
-    "She poured milk into her",
-    "The dog is barking at the postman, and the cat is",
-    "once upon a time there was a",
-]
 K = 5
 # Predictions are rounded to 6 decimals: an equivalent computation in another order may flip the last one.
 TOLERANCE = 1.5e-6

@@ -27,14 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.common import LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
-
-PROMPTS = [
-    "the clouds are in the",
-    "I grew up in France. I speak fluent",
-    "we eat breakfast in the kitchen every",
-    "She poured milk into her",
-]
+from scripts.common import PROMPTS, LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
