@@ -230,12 +230,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--discount", type=float, default=0.75)
     p.add_argument("--vocab-size", type=int, default=10000, help="as model.train: largest vocabulary")
     p.add_argument("--min-frequency", type=int, default=2, help="as model.train: rarer words become <unk>")
+    p.add_argument("--as-is-tokens", action="store_true", help="as model.train: case kept, whitespace split")
     args = p.parse_args(argv)
 
     check_corpus_dir(args.corpus_dir)
     t0 = time.monotonic()
     text = {s: read_passages(args.corpus_dir / f"{s}.txt") for s in ("train", "valid", "test")}
-    tokenizer = train_tokenizer([line for ps in text["train"] for line in ps], args.vocab_size, args.min_frequency)
+    tokenizer = train_tokenizer([line for ps in text["train"] for line in ps], args.vocab_size, args.min_frequency,
+                                as_is=args.as_is_tokens)
     splits = {s: encode_passages(tokenizer, ps) for s, ps in text.items()}
     print(f"corpus {args.corpus_dir}: " + " / ".join(f"{sum(map(len, splits[s])):,}" for s in splits)
           + f" tokens (train/valid/test), vocabulary {tokenizer.vocab_size:,}; "

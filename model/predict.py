@@ -64,15 +64,19 @@ class Predictor:
         # Never offer <unk>, <eos>, <pad> or punctuation as a next word.
         self.offerable = torch.tensor(self.tokenizer.word_mask())
         self._offerable_ids = torch.nonzero(self.offerable).squeeze(1)
-        # Offerable words sorted by their normalised (lower-cased) spelling: a prefix selects a
-        # contiguous range by bisection instead of a scan of the vocabulary per request.
+        # Offerable words sorted by their lower-cased spelling: a prefix selects a contiguous range
+        # by bisection instead of a scan of the vocabulary per request, whatever its case (and
+        # whether or not the vocabulary keeps case).
         vocab = self.tokenizer.tokenizer.get_vocab()
-        words = sorted((token, i) for token, i in vocab.items() if self.offerable[i])
+        words = sorted((token.lower(), i) for token, i in vocab.items() if self.offerable[i])
         self._sorted_words = [w for w, _ in words]
         self._sorted_ids = torch.tensor([i for _, i in words], dtype=torch.long)
         # Sampling may produce words, punctuation and <eos> (a line break), never <unk> or <pad>.
         self.samplable = torch.ones(self.tokenizer.vocab_size, dtype=torch.bool)
         self.samplable[[self.tokenizer.unk_id, self.tokenizer.pad_id]] = False
+        # With an adaptive softmax: the offerable words of its head (see _top_from_head).
+        shortlist = getattr(self.model.output, "shortlist_size", None)
+        self._offerable_in_head = self._offerable_ids[self._offerable_ids < shortlist] if shortlist else None
 
     @property
     def version(self) -> str:
@@ -102,11 +106,16 @@ class Predictor:
         _, state = self.model.encode(tokens, state)
         return state
 
+    @staticmethod
+    def _output(state: State) -> torch.Tensor:
+        """(H,): the top layer's h, which in eval mode is the output at the last position."""
+        h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
+        return h[-1, 0]
+
     @torch.inference_mode()
     def next_word_probabilities(self, state: State) -> torch.Tensor:
         """(V,) probabilities of the next token given the state: only the last position is projected."""
-        h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
-        return self.model.log_probs(h[-1, 0]).exp()
+        return self.model.log_probs(self._output(state)).exp()
 
     @torch.inference_mode()
     def top_k(self, probs: torch.Tensor, k: int, prefix: str | None = None) -> list[Prediction]:
@@ -150,14 +159,10 @@ class Predictor:
 
     @torch.inference_mode()
     def _top_from_head(self, state: State, k: int) -> list[Prediction] | None:
-        h = state[0] if isinstance(state, tuple) else state  # (layers, 1, H)
-        head = self.model.head_log_probs(h[-1, 0])
-        if head is None:
+        ids = self._offerable_in_head
+        if ids is None or ids.numel() < k:
             return None
-        shortlist, clusters = head[0].exp(), head[1].exp()  # (S,), (C,)
-        ids = self._offerable_ids[self._offerable_ids < shortlist.numel()]
-        if ids.numel() < k:
-            return None
+        shortlist, clusters = (part.exp() for part in self.model.head_log_probs(self._output(state)))  # (S,), (C,)
         top = torch.topk(shortlist[ids], k)
         if top.values[-1] < clusters.max():  # a tail word might make the top k: compute them all
             return None

@@ -5,6 +5,11 @@ one id and a prompt typed in lower case still works. Predictions are shown in th
 word most often takes in the training text ("French", "I", "sky"): that map is kept
 beside the tokenizer in the checkpoint as `display_forms`.
 
+`as_is=True` (the trainer's `--as-is-tokens`) takes pre-tokenized text at its word: case kept,
+split on whitespace only. On WikiText-2 that gives 33,274 entries (its usual 33,278 less a few
+that NFKC merges) and its usual token stream, so perplexities compare with published ones and
+with bench/textbook_lstm.py.
+
 Run `python -m model.tokenizer --help` to inspect a saved tokenizer.
 """
 from __future__ import annotations
@@ -30,13 +35,17 @@ SPECIAL_TOKENS = (UNK, EOS, PAD)
 WORD_PATTERN = r"\w+(?:['’]\w+)*|[^\w\s]"
 
 
-def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
+def _pre_tokenizer(as_is: bool = False) -> pre_tokenizers.PreTokenizer:
+    if as_is:
+        return pre_tokenizers.WhitespaceSplit()
     return pre_tokenizers.Sequence(
         [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(WORD_PATTERN), behavior="isolated")]
     )
 
 
-def _normalizer() -> normalizers.Normalizer:
+def _normalizer(as_is: bool = False) -> normalizers.Normalizer:
+    if as_is:
+        return normalizers.NFKC()
     return normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
 
 
@@ -99,19 +108,27 @@ class WordTokenizer:
         return cls(tokenizer, display_forms)
 
 
-def train_tokenizer(lines: Iterable[str], vocab_size: int, min_frequency: int) -> WordTokenizer:
-    """Learn a vocabulary of at most `vocab_size` words seen `min_frequency` times or more.
+def train_tokenizer(lines: Iterable[str], vocab_size: int, min_frequency: int, as_is: bool = False) -> WordTokenizer:
+    """Learn a vocabulary of at most `vocab_size` words seen `min_frequency` times or more
+    (`as_is`: case kept, whitespace split only; see the module docstring).
 
     `lines` is read twice (vocabulary, then display forms), so pass a list or a
     re-iterable object rather than a generator.
     """
     tokenizer = Tokenizer(WordLevel(unk_token=UNK))
-    tokenizer.normalizer = _normalizer()
-    tokenizer.pre_tokenizer = _pre_tokenizer()
+    tokenizer.normalizer = _normalizer(as_is)
+    tokenizer.pre_tokenizer = _pre_tokenizer(as_is)
     trainer = WordLevelTrainer(
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(SPECIAL_TOKENS), show_progress=False
     )
-    tokenizer.train_from_iterator(lines, trainer=trainer)
+    if as_is:
+        # Whitespace-split text may hold the special tokens as words (WikiText's "<unk>"): counted
+        # as words too, they would collide with the ids the trainer reserves for them.
+        specials = set(SPECIAL_TOKENS)
+        tokenizer.train_from_iterator(
+            (" ".join(w for w in line.split() if w not in specials) for line in lines), trainer=trainer)
+    else:
+        tokenizer.train_from_iterator(lines, trainer=trainer)
     # Special tokens written in the text itself (WikiText's "<unk>") map to their ids.
     tokenizer.add_special_tokens(list(SPECIAL_TOKENS))
     return WordTokenizer(tokenizer, _display_forms(tokenizer, lines))
@@ -119,12 +136,15 @@ def train_tokenizer(lines: Iterable[str], vocab_size: int, min_frequency: int) -
 
 def _display_forms(tokenizer: Tokenizer, lines: Iterable[str]) -> list[str]:
     """The most frequent original spelling of each vocabulary entry."""
-    surface_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    pieces: Counter[str] = Counter()
     pre = tokenizer.pre_tokenizer
     nfkc = normalizers.NFKC()
     for line in lines:
-        for piece, _ in pre.pre_tokenize_str(nfkc.normalize_str(line)):
-            surface_counts[piece.lower()][piece] += 1
+        pieces.update(piece for piece, _ in pre.pre_tokenize_str(nfkc.normalize_str(line)))
+    # Grouped under the token each spelling maps to: lower-cased, or as is (as_is tokenizers).
+    surface_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for piece, n in pieces.items():
+        surface_counts[tokenizer.normalizer.normalize_str(piece)][piece] += n
     forms = [""] * tokenizer.get_vocab_size()
     for token, index in tokenizer.get_vocab().items():
         counts = surface_counts.get(token)

@@ -66,6 +66,7 @@ class TrainConfig:
     adaptive_softmax: bool = True  # ~2x faster training at 10k words on CPU; see model/rnn_lm.py
     vocab_size: int = 10000  # the output layer dominates the cost; 10k covers everyday text
     min_frequency: int = 2  # words seen once are left to <unk>, which then gets trained
+    as_is_tokens: bool = False  # case kept, whitespace split only (pre-tokenized corpora: WikiText)
     batch_size: int = 32
     bptt: int = 35  # window length; the cue still crosses 400-word gaps, and more steps per token: docs/results.md
     lr: float = 4e-3  # Adam; 3e-3 learned the cue binding markedly slower (docs/results.md)
@@ -387,7 +388,8 @@ def load_splits(
     if not text["train"]:
         raise ValueError(f"{cfg.corpus_dir}/train.txt holds no text")
     if tokenizer is None:
-        tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency)
+        tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency,
+                                    as_is=cfg.as_is_tokens)
     return tokenizer, {s: encode_passages(tokenizer, p) for s, p in text.items()}
 
 
@@ -544,6 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a plain softmax over the whole vocabulary instead of the adaptive one")
     p.add_argument("--vocab-size", type=int, default=d.vocab_size, help="largest vocabulary, specials included")
     p.add_argument("--min-frequency", type=int, default=d.min_frequency, help="rarer words become <unk>")
+    p.add_argument("--as-is-tokens", action="store_true",
+                   help="keep case and split on whitespace only (pre-tokenized text such as WikiText)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="passages per batch")
     p.add_argument("--bptt", type=int, default=d.bptt, help="truncated-BPTT window, in tokens")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate at the start")

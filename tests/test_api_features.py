@@ -302,3 +302,15 @@ def test_the_head_only_shortcut_gives_exactly_the_full_answer(tmp_path):
             if quick is not None:
                 assert quick == full
     assert paths["head"] > 0 and paths["full"] > 0, paths
+
+
+def test_prefix_ignores_case_with_a_case_keeping_vocabulary(tmp_path):
+    from model.checkpoint import load_version as load
+    from model.rnn_lm import ModelConfig, RNNLanguageModel
+    from model.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(["I speak French in France", "french fries and bread"], vocab_size=50, min_frequency=1, as_is=True)
+    model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell="gru", embedding_size=8, hidden_size=8))
+    predictor = Predictor(load(save_version(tmp_path, model, tok, {}, {})))
+    words = {p.word for p in predictor.predict("I speak", k=10, prefix="fr").predictions}
+    assert words == {"French", "France", "french", "fries"}

@@ -41,3 +41,22 @@ def test_vocabulary_keeps_the_most_frequent_words():
 def test_is_word():
     assert is_word("sky") and is_word("7") and is_word("don't")
     assert not is_word(".") and not is_word(UNK) and not is_word("—")
+
+
+def test_as_is_tokens_keep_case_and_split_on_whitespace_only(tmp_path):
+    lines = ["The French speak French .", "the french fries @-@ style", "The end"]
+    tok = train_tokenizer(lines, vocab_size=100, min_frequency=1, as_is=True)
+    ids = tok.encode("The french @-@ French")
+    assert len(ids) == 4 and len(set(ids)) == 4  # "@-@" is one token; "french" and "French" differ
+    assert tok.display_forms[ids[3]] == "French" and tok.display_forms[ids[1]] == "french"
+    tok.save(tmp_path)
+    assert WordTokenizer.load(tmp_path).encode("The french @-@ French") == ids  # the setting travels with it
+    folded = train_tokenizer(lines, vocab_size=100, min_frequency=1)
+    assert len(folded.encode("The french @-@ French")) == 6 and len(set(folded.encode("french French"))) == 1
+
+
+def test_as_is_tokens_map_special_tokens_in_the_text_to_their_ids():
+    tok = train_tokenizer(["a b <unk> c <eos>", "a <pad> b"], vocab_size=100, min_frequency=1, as_is=True)
+    vocab = tok.tokenizer.get_vocab()
+    assert sorted(vocab.values()) == list(range(tok.vocab_size))  # no holes, no collisions
+    assert tok.encode("a <unk> zzz") == [vocab["a"], tok.unk_id, tok.unk_id]
