@@ -126,7 +126,6 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
-        self.readiness = "/readyz"
 
     def start(self) -> "Server":
         env = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), NEXTWORD_WORKERS=str(self.workers),
@@ -157,20 +156,17 @@ class Server:
         return "\n".join([line for line in text.splitlines() if not parse_access(line)][-lines:])
 
     def wait_ready(self, timeout_s: float = 90) -> float:
-        """Seconds until GET /readyz answers 200 (/healthz while /readyz does not exist yet)."""
+        """Seconds until GET /readyz answers 200."""
         start = time.monotonic()
         while time.monotonic() - start < timeout_s:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 r = requests.get(self.url + "/readyz", timeout=5)
-                if r.status_code == 404:  # the route has not landed: fall back to the liveness route
-                    self.readiness = "/healthz"
-                    r = requests.get(self.url + "/healthz", timeout=5)
                 if r.status_code == 200:
                     return time.monotonic() - start
                 if r.status_code == 503:  # a worker is up and has no usable model: waiting will not help
-                    raise RuntimeError(f"{self.url}{self.readiness} answered 503: {r.text.strip()}\n{self.log_tail()}")
+                    raise RuntimeError(f"{self.url}/readyz answered 503: {r.text.strip()}\n{self.log_tail()}")
             except requests.RequestException:  # not listening yet
                 pass
             time.sleep(0.1)

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         install_version(a_dir, models_dir)
         env = {} if args.reload_interval is None else {"NEXTWORD_RELOAD_INTERVAL": str(args.reload_interval)}
         with Server(args.server_log or work / "server.log", models_dir, env=env) as server:
-            print(f"A = {a}, B = {b}; serving A at {server.url}; ready in {server.wait_ready():.1f} s (via {server.readiness})")
+            print(f"A = {a}, B = {b}; serving A at {server.url}; ready in {server.wait_ready():.1f} s")
             return run(args, server, models_dir, b_dir, a, b, expected)
 
 

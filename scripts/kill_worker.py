@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         log_path = args.server_log or work / "server.log"
         with Server(log_path, models_dir, workers=args.workers, config=args.gunicorn_config) as server:
             print(f"serving {models_dir} at {server.url} with {args.workers} workers; "
-                  f"ready in {server.wait_ready():.1f} s (via {server.readiness})")
+                  f"ready in {server.wait_ready():.1f} s")
             return run(args, server)
 
 
