@@ -39,23 +39,28 @@ def length_buckets(
     return batches
 
 
-def pad_batch(passages: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
-    """Passages → (B, L) int64 tensor, right-padded with pad_id."""
-    width = max(len(p) for p in passages)
+def pad_batch(passages: Sequence[Sequence[int]], pad_id: int, width: int = 0) -> torch.Tensor:
+    """Passages → (B, L) int64 tensor, right-padded with pad_id to the longest (or to `width` if longer)."""
+    width = max(width, *(len(p) for p in passages))
     batch = torch.full((len(passages), width), pad_id, dtype=torch.long)
     for row, passage in enumerate(passages):
         batch[row, : len(passage)] = torch.as_tensor(passage, dtype=torch.long)
     return batch
 
 
-def windows(batch: torch.Tensor, bptt: int, pad_id: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(B, L) padded batch → (x, y) windows of shape (B, ≤bptt); y is x shifted by one."""
+def windows(
+    batch: torch.Tensor, bptt: int, pad_id: int, skip_empty: bool = True
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(B, L) padded batch → (x, y) windows of shape (B, ≤bptt); y is x shifted by one.
+
+    Windows with no real target (padding only) are skipped unless skip_empty=False.
+    """
     targets = batch[:, 1:].clone()
     targets[targets == pad_id] = IGNORE_INDEX
     inputs = batch[:, :-1]
     for start in range(0, inputs.size(1), bptt):
         y = targets[:, start : start + bptt]
-        if (y != IGNORE_INDEX).any():
+        if not skip_empty or (y != IGNORE_INDEX).any():
             yield inputs[:, start : start + bptt], y
 
 

@@ -20,9 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from model.checkpoint import LoadedModel, load_latest
 from model.rnn_lm import State
+
+# Up to this many new tokens run through per-layer cells, one step at a time: a fused nn.GRU/LSTM
+# call costs ~3 cell steps in fixed overhead (bench/inference_speed.py), and a client typing word by
+# word sends one or two at a time.
+CELL_STEPS_UP_TO = 3
 
 LINE_BREAK = "\n"
 # Tokens that attach to the word before them when generated text is written out.
@@ -77,6 +83,12 @@ class Predictor:
         # With an adaptive softmax: the offerable words of its head (see _top_from_head).
         shortlist = getattr(self.model.output, "shortlist_size", None)
         self._offerable_in_head = self._offerable_ids[self._offerable_ids < shortlist] if shortlist else None
+        if shortlist:  # and of each tail cluster (ids cutoffs[i] up to cutoffs[i + 1])
+            bounds = self.model.output.cutoffs
+            self._tail_starts = bounds[:-1]
+            self._offerable_in_tail = [self._offerable_ids[(self._offerable_ids >= lo) & (self._offerable_ids < hi)]
+                                       for lo, hi in zip(bounds[:-1], bounds[1:])]
+        self._cells = layer_cells(self.model.rnn)
 
     @property
     def version(self) -> str:
@@ -103,8 +115,29 @@ class Predictor:
                 raise EmptyPromptError("the prompt has no words")
             return state
         tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
+        if self._cells is not None and len(ids) <= CELL_STEPS_UP_TO:
+            return self._step(tokens, state)
         _, state = self.model.encode(tokens, state)
         return state
+
+    def _step(self, tokens: torch.Tensor, state: State | None) -> State:
+        """The recurrence one token at a time through per-layer cells sharing the model's weights:
+        the same arithmetic as nn.GRU/nn.LSTM/nn.RNN in eval mode (no dropout between layers)."""
+        if state is None:
+            state = self.model.initial_state(1)
+        lstm = isinstance(state, tuple)
+        h = list(state[0] if lstm else state)  # per layer (1, H)
+        c = list(state[1]) if lstm else None
+        for x in self.model.embedding(tokens)[0]:  # (T, E) → each (E,)
+            x = x.unsqueeze(0)  # (1, E)
+            for layer, cell in enumerate(self._cells):
+                if lstm:
+                    h[layer], c[layer] = cell(x, (h[layer], c[layer]))
+                else:
+                    h[layer] = cell(x, h[layer])
+                x = h[layer]
+        hs = torch.stack(h)  # (layers, 1, H)
+        return (hs, torch.stack(c)) if lstm else hs
 
     @staticmethod
     def _output(state: State) -> torch.Tensor:
@@ -149,8 +182,8 @@ class Predictor:
 
     @torch.inference_mode()
     def top_words(self, state: State, k: int, prefix: str | None = None) -> list[Prediction]:
-        """The top k after `state`: from the adaptive softmax's head alone when that settles it
-        (exactly the same answer, without computing the tail clusters), else from the full distribution."""
+        """The top k after `state`: with an adaptive softmax from the head and only the tail clusters
+        that can hold one of them (the same answer as the full distribution), else from the full one."""
         if not prefix:
             quick = self._top_from_head(state, k)
             if quick is not None:
@@ -159,15 +192,33 @@ class Predictor:
 
     @torch.inference_mode()
     def _top_from_head(self, state: State, k: int) -> list[Prediction] | None:
+        """With an adaptive softmax: the exact top k, computing only the tail clusters that can hold one.
+
+        A tail word's probability is at most its cluster's (head) probability, so a cluster whose
+        probability is below the k-th best candidate so far cannot contribute; clusters are tried
+        from the most likely down. Usually the head alone settles it. None without an adaptive softmax.
+        """
         ids = self._offerable_in_head
         if ids is None or ids.numel() < k:
             return None
-        shortlist, clusters = (part.exp() for part in self.model.head_log_probs(self._output(state)))  # (S,), (C,)
-        top = torch.topk(shortlist[ids], k)
-        if top.values[-1] < clusters.max():  # a tail word might make the top k: compute them all
-            return None
+        hidden = self._output(state)  # (H,)
+        shortlist, clusters = self.model.head_log_probs(hidden)  # (S,), (C,)
+        best = torch.topk(shortlist[ids], k)
+        values, chosen = best.values, ids[best.indices]  # (k,) log-probs, (k,) word ids
+        cluster_log_probs = clusters.tolist()  # a handful: compared as Python floats, not tensors
+        for cluster in sorted(range(len(cluster_log_probs)), key=cluster_log_probs.__getitem__, reverse=True):
+            if cluster_log_probs[cluster] <= float(values[-1]):
+                break  # neither this cluster nor any less likely one can beat the k-th word
+            tail_ids = self._offerable_in_tail[cluster]
+            if tail_ids.numel() == 0:
+                continue
+            words = self.model.tail_log_probs(hidden, cluster, clusters[cluster])  # (size,)
+            merged_values = torch.cat([values, words[tail_ids - self._tail_starts[cluster]]])
+            merged_ids = torch.cat([chosen, tail_ids])
+            best = torch.topk(merged_values, k)
+            values, chosen = best.values, merged_ids[best.indices]
         forms = self.tokenizer.display_forms
-        return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(top.values.tolist(), ids[top.indices].tolist())]
+        return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(values.exp().tolist(), chosen.tolist())]
 
     @torch.inference_mode()
     def generate(
@@ -193,6 +244,22 @@ class Predictor:
             words.append(LINE_BREAK if next_id == eos else forms[next_id])
             state = self.advance([next_id], state)
         return Generation(words, join_words(words), seed, len(ids))
+
+
+def layer_cells(rnn: nn.Module) -> list[nn.Module] | None:
+    """One GRUCell/LSTMCell/RNNCell per layer of a float nn.GRU/LSTM/RNN, sharing its weights; None for
+    anything else (an int8-quantized recurrence keeps its own fused call)."""
+    kinds = {nn.GRU: nn.GRUCell, nn.LSTM: nn.LSTMCell, nn.RNN: nn.RNNCell}
+    if type(rnn) not in kinds or not rnn.bias or rnn.bidirectional or getattr(rnn, "proj_size", 0):
+        return None
+    cells = []
+    for layer in range(rnn.num_layers):
+        extra = {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
+        cell = kinds[type(rnn)](rnn.input_size if layer == 0 else rnn.hidden_size, rnn.hidden_size, **extra)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            setattr(cell, name, getattr(rnn, f"{name}_l{layer}"))  # the same Parameter objects: no copy
+        cells.append(cell.eval())
+    return cells
 
 
 def join_words(words: list[str]) -> str:

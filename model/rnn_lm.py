@@ -59,6 +59,9 @@ class ModelConfig:
         return cls(**data)
 
 
+SCORE_ROWS = 4096  # rows of full-softmax logits computed at once when scoring
+
+
 class RNNLanguageModel(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -133,6 +136,12 @@ class RNNLanguageModel(nn.Module):
         shortlist = self.output.shortlist_size
         return head[..., :shortlist], head[..., shortlist:]
 
+    def tail_log_probs(self, hidden: torch.Tensor, cluster: int, cluster_log_prob: torch.Tensor) -> torch.Tensor:
+        """Adaptive softmax only: log-probs (..., size) of the words of tail `cluster` (ids
+        cutoffs[cluster] up to cutoffs[cluster + 1]), given that cluster's head log-prob (...,)."""
+        words = F.log_softmax(self.output.tail[cluster](hidden), dim=-1)
+        return words + cluster_log_prob.unsqueeze(-1)
+
     def target_nll(
         self, hidden: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,6 +155,12 @@ class RNNLanguageModel(nn.Module):
         y = targets.flatten()[keep]  # (N,)
         if isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
             return -self.output(h, y).output, y
+        if not torch.is_grad_enabled() and h.size(0) > SCORE_ROWS:
+            # Scoring (no backward): a few thousand rows of logits at a time, not all of them
+            # (64 passages × 400 steps × 33k words would be 3.4 GB of float32 at once).
+            nll = [F.cross_entropy(self.output(h[i : i + SCORE_ROWS]), y[i : i + SCORE_ROWS], reduction="none")
+                   for i in range(0, h.size(0), SCORE_ROWS)]
+            return torch.cat(nll), y
         return F.cross_entropy(self.output(h), y, reduction="none"), y
 
     def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:

@@ -22,11 +22,14 @@ def evaluate_split(
     """Perplexity (exp of the mean next-word cross-entropy over every target of every passage),
     and, given a bool mask `key_words` (V,), top-1 accuracy where the target is one of those words."""
     model.eval()
+    device = next(model.parameters()).device
+    if key_words is not None:
+        key_words = key_words.to(device)
     total_loss, total_count, key_right, key_count = 0.0, 0, 0, 0
     lengths = [len(p) for p in passages]
     for indices in length_buckets(lengths, batch_size, rng=None):
-        batch = pad_batch([passages[i] for i in indices], pad_id)
-        state = model.initial_state(batch.size(0))
+        batch = pad_batch([passages[i] for i in indices], pad_id).to(device)
+        state = model.initial_state(batch.size(0), device)
         for x, y in windows(batch, bptt, pad_id):
             out, state = model.encode(x, state)
             nll, _ = model.target_nll(out, y, IGNORE_INDEX)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import copy
 import json
 import logging
 import math
@@ -36,12 +35,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from model.batching import IGNORE_INDEX, length_buckets, pad_batch, unknown_word_dropout, windows
 from model.checkpoint import list_versions, load_version, save_version
 from model.plots import plot_training_curve
 from model.data import check_corpus_dir, encode_passages, read_passages
+from model.distributed import Cluster, device_for_rank
 from model.rnn_lm import CELLS, ModelConfig, RNNLanguageModel, detach_state
 from model.tokenizer import SPECIAL_TOKENS, WordTokenizer, train_tokenizer
 from model.scoring import evaluate_perplexity, evaluate_split
@@ -70,6 +71,7 @@ class TrainConfig:
     batch_size: int = 32
     bptt: int = 35  # window length; the cue still crosses 400-word gaps, and more steps per token: docs/results.md
     lr: float = 4e-3  # Adam; 3e-3 learned the cue binding markedly slower (docs/results.md)
+    optimizer: str = "adam"  # or "sgd" (plain, as the textbook loop: lr ~20)
     clip: float = 1.0  # gradient-norm clipping, against the exploding side of BPTT
     epochs: int = 3
     max_tokens: int = 5_000_000  # training budget in tokens: the same work, and model, on a busy machine
@@ -85,6 +87,10 @@ class TrainConfig:
     checkpoint_minutes: float = 1.0  # how often the resumable state is saved; ~0.1 s for the default model
     resume: bool = False
     validate_minutes: float = 0.0  # also validate every this many minutes mid-phase; 0 = after each phase only
+    target_perplexity: float = 0.0  # stop once a validation reaches this; 0 = train the whole budget
+    device: str = "cpu"  # "cuda": one GPU per process (cuDNN's recurrent kernels)
+    bf16: bool = False  # bfloat16 autocast for the forward pass (GPUs; CPUs with AVX512-BF16/AMX)
+    compile: bool = False  # torch.compile the training step (docs/benchmarks.md: measured, did not pay on CPU)
     evaluate: bool = False  # after saving: long-range accuracy by gap on the held-out probes (~30 s)
 
     def model_config(self, vocab_size: int) -> ModelConfig:
@@ -97,20 +103,44 @@ class TrainConfig:
         )
 
 
+class LossStep(nn.Module):
+    """One window's forward pass down to the per-target losses: the module DDP wraps, since DDP
+    averages the gradients of what its forward computed."""
+
+    def __init__(self, model: RNNLanguageModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, state):
+        """x, y (B, T) → nll (N,) and target ids (N,) over the N real targets, the final state."""
+        out, state = self.model.encode(x, state)  # (B, T, H)
+        nll, targets = self.model.target_nll(out, y, IGNORE_INDEX)
+        return nll, targets, state
+
+
 class Trainer:
     """One training run: owns the model, optimiser, clock, best weights, and where the run stands."""
 
-    def __init__(self, cfg: TrainConfig, tokenizer: WordTokenizer, splits: dict[str, list[list[int]]]):
+    def __init__(self, cfg: TrainConfig, tokenizer: WordTokenizer, splits: dict[str, list[list[int]]],
+                 cluster: Cluster | None = None):
         self.cfg = cfg
         self.tokenizer = tokenizer
         self.splits = splits
-        self.rng = random.Random(cfg.seed)
+        self.cluster = cluster or Cluster(torch.device("cpu"))
+        self.device = self.cluster.device
+        self.rng = random.Random(cfg.seed)  # the batch order: the same on every rank
         torch.manual_seed(cfg.seed)
         self.generator = torch.Generator().manual_seed(cfg.seed)
-        self.model = RNNLanguageModel(cfg.model_config(tokenizer.vocab_size))
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.model = RNNLanguageModel(cfg.model_config(tokenizer.vocab_size)).to(self.device)
+        self.step_module = self.cluster.wrap(LossStep(self.model), bool(self.model.config.adaptive_cutoffs))
+        if cfg.compile:
+            self.step_module = torch.compile(self.step_module, dynamic=True)  # windows vary in batch and length
+        optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+        self.optimizer = optimizers[cfg.optimizer](self.model.parameters(), lr=cfg.lr)
         self.protected = torch.tensor([tokenizer.display_forms[i] in SPECIAL_TOKENS for i in range(tokenizer.vocab_size)])
         self.word_weights = load_word_weights(cfg.corpus_dir, tokenizer)
+        if self.word_weights is not None:
+            self.word_weights = self.word_weights.to(self.device)
         self.train_tokens = sum(len(p) for p in splits["train"])
         self.budget_s = cfg.max_minutes * 60
         self.tokens_seen = 0
@@ -119,7 +149,11 @@ class Trainer:
         self.best_ppl = math.inf
         self.best_state: dict | None = None
         self.start = 0.0
+        self.elapsed = 0.0  # the run's clock as of the last step (rank 0's, under torchrun)
         self.train_seconds = 0.0  # time spent in training steps and the validations between epochs
+        # Time spent validating, so curves can also be read in training time alone (the textbook
+        # baseline in bench/ does not count its validations either).
+        self.validation_seconds = 0.0
         self.lengths = [len(p) for p in splits["train"]]
         # Every epoch's order is drawn here, before any curriculum draw, as the run always did;
         # a resumed run draws them again from the seed, then takes the saved generator state.
@@ -137,6 +171,15 @@ class Trainer:
         self.last_checkpoint = 0.0
         self.last_validation = 0.0
         self.states_saved = 0
+        self.reseed_dropout()
+
+    def reseed_dropout(self) -> None:
+        """Under torchrun each rank draws its own dropout masks (from the seed, its rank and the tokens
+        done, so a resumed run draws fresh ones); a single process keeps the seed's."""
+        if self.cluster.distributed:
+            seed = self.cfg.seed + 1_000_003 * (self.cluster.rank + 1) + self.tokens_seen
+            torch.manual_seed(seed)
+            self.generator.manual_seed(seed)
 
     def planned_tokens(self) -> int:
         epochs = self.cfg.epochs * self.train_tokens
@@ -152,21 +195,23 @@ class Trainer:
         by_tokens = self.tokens_seen / max(self.planned_tokens(), 1)
         if self.cfg.max_tokens or self.budget_s <= 0:
             return min(by_tokens, 1.0)
-        return min(max(by_tokens, (time.monotonic() - self.start) / self.budget_s), 1.0)
+        return min(max(by_tokens, self.elapsed / self.budget_s), 1.0)
 
     def eta(self, tokens_per_second: float) -> str:
         """Time left: the budget's, or the planned epochs' at the current rate if that ends sooner."""
         left = self.planned_tokens() - self.tokens_seen
         seconds = left / max(tokens_per_second, 1e-9)
         if self.budget_s > 0:
-            seconds = min(seconds, self.budget_s - (time.monotonic() - self.start))
+            seconds = min(seconds, self.budget_s - self.elapsed)
         minutes, secs = divmod(int(max(seconds, 0)), 60)
         return f"{minutes}:{secs:02d}"
 
     def out_of_budget(self) -> bool:
+        if self.cfg.target_perplexity > 0 and self.best_ppl <= self.cfg.target_perplexity:
+            return True
         if self.cfg.max_tokens and self.tokens_seen >= self.cfg.max_tokens:
             return True
-        return self.budget_s > 0 and time.monotonic() - self.start >= self.budget_s
+        return self.budget_s > 0 and self.elapsed >= self.budget_s
 
     def run(self) -> str:
         """Curriculum phase, then epochs, until the budget runs out; return why it stopped.
@@ -174,6 +219,7 @@ class Trainer:
         A restored trainer (restore_state) goes on from the batch its state was saved after.
         """
         self.start = time.monotonic() - self.train_seconds  # a resumed run's clock counts the time already spent
+        self.elapsed = self.train_seconds
         self.last_checkpoint = time.monotonic()
         self.last_validation = time.monotonic()
         with self.stop:
@@ -199,8 +245,9 @@ class Trainer:
                 return "interrupted"
             self.train_seconds = time.monotonic() - self.start
             self.validate(name)
-            if ended == "budget":
-                return "budget"
+            if ended == "budget" or self.out_of_budget():  # also: this validation reached the target
+                target = self.cfg.target_perplexity
+                return "target perplexity" if 0 < target and self.best_ppl <= target else "budget"
             self.phase_index, self.phase_step, self.running_loss = self.phase_index + 1, 0, None
         return "epochs"
 
@@ -236,68 +283,101 @@ class Trainer:
 
     def train_phase(self, name: str, batches: Iterator[list[int]]) -> str:
         """Train on the given batches. Returns "done" when they run out, "budget" if the budget ended
-        the phase early, "stop" if a stop was asked for (Ctrl-C, SIGTERM): always after a whole batch."""
-        cfg, model = self.cfg, self.model
+        the phase early, "stop" if a stop was asked for (Ctrl-C, SIGTERM): always after a whole step.
+
+        A step is one batch per rank (one batch without torchrun); the ranks' gradients are averaged.
+        """
+        cfg, cluster = self.cfg, self.cluster
         passages = self.splits["train"]
         pad = self.tokenizer.pad_id
         if self.stop.requested:  # asked during the validation before this phase
             return "stop"
-        bar = tqdm(desc=name, unit="tok", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+        bar = tqdm(desc=name, unit="tok", unit_scale=True, dynamic_ncols=True, mininterval=1.0,
+                   disable=not cluster.is_main)
         running, phase_start, phase_tokens = self.running_loss, time.monotonic(), 0
-        model.train()
-        for step, indices in enumerate(batches, start=self.phase_step):
-            batch = pad_batch([passages[i] for i in indices], pad)
-            state = model.initial_state(batch.size(0))
-            for x, y in windows(batch, cfg.bptt, pad):
-                for group in self.optimizer.param_groups:
-                    group["lr"] = cfg.lr * (1.0 - 0.9 * self.progress())
-                x = unknown_word_dropout(x, cfg.unk_dropout, self.tokenizer.unk_id, self.protected, self.generator)
-                out, state = model.encode(x, state)
-                nll, targets = model.target_nll(out, y, IGNORE_INDEX)  # (N,), (N,)
-                # The objective weighs answer words more (load_word_weights); the loss shown does not.
-                weighted = nll * self.word_weights[targets] if self.word_weights is not None else nll
-                loss = weighted.sum() / max(nll.numel(), 1)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-                self.optimizer.step()
-                state = detach_state(state)  # the gradient stops at the window edge
-                n = int((y != IGNORE_INDEX).sum())
-                self.tokens_seen += n
-                phase_tokens += n
-                shown = nll.mean().item()
-                running = shown if running is None else 0.98 * running + 0.02 * shown
-            self.phase_step, self.running_loss = step + 1, running
-            bar.update(sum(len(passages[i]) for i in indices))
+        self.model.train()
+        for group in cluster.groups(batches):
+            step = self.phase_step // len(group)  # this step's place in the phase, resumed runs included
+            # Every rank pads to the longest passage of the whole step, so all run the same windows.
+            width = max(len(passages[i]) for batch in group for i in batch)
+            batch = pad_batch([passages[i] for i in group[cluster.rank]], pad, width=width)
+            tokens, shown = self.train_batch(batch, skip_empty=not cluster.distributed)
+            running = shown if running is None else 0.98 * running + 0.02 * shown
+            # What the ranks must agree on after each step; rank 0 keeps the time.
+            now = time.monotonic()
+            checkpoint_due = cfg.checkpoint_minutes > 0 and now - self.last_checkpoint >= cfg.checkpoint_minutes * 60
+            validate_due = cfg.validate_minutes > 0 and now - self.last_validation >= cfg.validate_minutes * 60
+            tokens, stop, (self.elapsed, checkpoint_due, validate_due) = cluster.agree(
+                tokens, self.stop.requested, (now - self.start, checkpoint_due, validate_due))
+            self.tokens_seen += tokens
+            phase_tokens += tokens
+            self.phase_step, self.running_loss = self.phase_step + len(group), running
+            bar.update(tokens)
             if step % 20 == 0:
-                elapsed = time.monotonic() - self.start
                 rate = phase_tokens / max(time.monotonic() - phase_start, 1e-9)
                 bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(min(running, 50)):.1f}", tok_s=f"{rate:,.0f}",
                                 eta=self.eta(rate))
-                self.curve.append({"tokens": self.tokens_seen, "seconds": round(elapsed, 2), "train_loss": round(running, 4)})
+                self.curve.append({"tokens": self.tokens_seen, "seconds": round(self.elapsed, 2),
+                                   "train_loss": round(running, 4)})
             if self.out_of_budget():
                 bar.close()
                 return "budget"
-            if self.stop.requested:
+            if stop:
+                self.stop.requested = True
                 bar.close()
                 return "stop"
-            if cfg.checkpoint_minutes > 0 and time.monotonic() - self.last_checkpoint >= cfg.checkpoint_minutes * 60:
+            if checkpoint_due:
                 self.save_state()
-            if cfg.validate_minutes > 0 and time.monotonic() - self.last_validation >= cfg.validate_minutes * 60:
+            if validate_due:
                 # Points on the validation curve between epochs: time-to-quality is read off it.
                 self.validate(name)
+                if self.out_of_budget():  # --target-perplexity reached
+                    bar.close()
+                    return "budget"
         bar.close()
         return "done"
 
+    def train_batch(self, batch: torch.Tensor, skip_empty: bool) -> tuple[int, float]:
+        """Truncated BPTT over one padded batch (B, L); returns the targets trained on and their mean loss.
+
+        skip_empty=False (under torchrun) also runs windows of padding only, which count for nothing,
+        so that every rank takes part in each of the step's gradient averages.
+        """
+        cfg = self.cfg
+        lr = cfg.lr * (1.0 - 0.9 * self.progress())  # fixed for the step: every rank computes the same
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        state = self.model.initial_state(batch.size(0), self.device)
+        tokens, loss_sum = 0, 0.0
+        for x, y in windows(batch, cfg.bptt, self.tokenizer.pad_id, skip_empty=skip_empty):
+            x = unknown_word_dropout(x, cfg.unk_dropout, self.tokenizer.unk_id, self.protected, self.generator)
+            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                nll, targets, state = self.step_module(x, y, state)  # (N,), (N,)
+            nll = nll.float()
+            # The objective weighs answer words more (load_word_weights); the loss shown does not.
+            weighted = nll * self.word_weights[targets] if self.word_weights is not None else nll
+            loss = weighted.sum() / max(nll.numel(), 1)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+            self.optimizer.step()
+            state = detach_state(state)  # the gradient stops at the window edge
+            tokens += nll.numel()
+            loss_sum += nll.detach().sum().item()
+        return tokens, loss_sum / max(tokens, 1)
+
     def validate(self, phase: str) -> None:
-        if self.tokens_seen == 0:
-            return
+        if self.tokens_seen == 0 or (self.valid_curve and self.valid_curve[-1]["tokens"] == self.tokens_seen):
+            return  # nothing trained since the last validation (a run stopped right after one)
         key_words = self.word_weights > 1 if self.word_weights is not None else None
+        began = time.monotonic()
         result = evaluate_split(self.model, self.splits["valid"], self.tokenizer.pad_id, key_words)
         ppl = result["perplexity"]
-        elapsed = time.monotonic() - self.start
+        elapsed = began - self.start  # the point is where training stood, before this validation
         point = {"phase": phase, "tokens": self.tokens_seen, "seconds": round(elapsed, 2),
-                 "valid_perplexity": round(ppl, 3)}
+                 "training_seconds": round(elapsed - self.validation_seconds, 2), "valid_perplexity": round(ppl, 3)}
+        self.validation_seconds += time.monotonic() - began
         extra = ""
         if "key_word_accuracy" in result:
             point["valid_key_word_accuracy"] = round(result["key_word_accuracy"], 4)
@@ -306,24 +386,32 @@ class Trainer:
         self.last_validation = time.monotonic()
         marker = ""
         if ppl < self.best_ppl:
-            self.best_ppl, self.best_state, marker = ppl, copy.deepcopy(self.model.state_dict()), " (best)"
-        print(f"validation perplexity {ppl:.2f}{marker}{extra} after {self.tokens_seen:,} tokens, {elapsed:.0f}s",
-              file=sys.stderr)
+            self.best_ppl, self.best_state, marker = ppl, on_cpu(self.model.state_dict()), " (best)"
+        if self.cluster.is_main:
+            print(f"validation perplexity {ppl:.2f}{marker}{extra} after {self.tokens_seen:,} tokens, {elapsed:.0f}s",
+                  file=sys.stderr)
         self.model.train()
 
     def save_state(self) -> None:
-        """Save everything the run needs to go on from here (model/train_state.py). Call between batches."""
+        """Save everything the run needs to go on from here (model/train_state.py). Call between batches.
+
+        Under torchrun only rank 0 writes; the others hold the same weights and position.
+        """
+        self.last_checkpoint = time.monotonic()
+        if not self.cluster.is_main:
+            return
         progress = {
             "phase_index": self.phase_index, "phase_name": self.phase_names[self.phase_index],
             "phase_step": self.phase_step, "running_loss": self.running_loss,
             "tokens_seen": self.tokens_seen, "train_seconds": time.monotonic() - self.start,
+            "validation_seconds": self.validation_seconds,
             "best_ppl": self.best_ppl if math.isfinite(self.best_ppl) else None,  # JSON has no infinity
             "curve": self.curve, "valid_curve": self.valid_curve, "resumed_at_tokens": self.resumed_at_tokens,
             "corpus_sha256": self.corpus_sha256,
         }
         save_train_state(self.cfg.models_dir, TrainState(
-            config=config_as_json(self.cfg), tokenizer=self.tokenizer, model=self.model.state_dict(),
-            best_model=self.best_state, optimizer=self.optimizer.state_dict(), python_rng=self.rng.getstate(),
+            config=config_as_json(self.cfg), tokenizer=self.tokenizer, model=on_cpu(self.model.state_dict()),
+            best_model=self.best_state, optimizer=on_cpu(self.optimizer.state_dict()), python_rng=self.rng.getstate(),
             torch_rng=torch.get_rng_state(), dropout_rng=self.generator.get_state(), progress=progress,
         ))
         self.last_checkpoint = time.monotonic()
@@ -353,12 +441,25 @@ class Trainer:
             self.generator.set_state(state.dropout_rng)
             self.phase_index, self.phase_step, self.running_loss = p["phase_index"], p["phase_step"], p["running_loss"]
             self.tokens_seen, self.train_seconds = p["tokens_seen"], p["train_seconds"]
+            self.validation_seconds = p.get("validation_seconds", 0.0)  # states saved before it was recorded
             self.curve, self.valid_curve = p["curve"], p["valid_curve"]
             self.resumed_at_tokens = p["resumed_at_tokens"] + [self.tokens_seen]
+            self.reseed_dropout()
             if not 0 <= self.phase_index < len(self.phase_names):
                 raise ValueError(f"phase {self.phase_index}, and this run has {len(self.phase_names)}")
         except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state edited by hand, or from other code
             raise TrainStateError(f"the saved state does not fit this run ({type(e).__name__}: {e})") from None
+
+
+def on_cpu(value):
+    """A copy of a state dict (nested dicts and lists of tensors) with every tensor on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: on_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(on_cpu(v) for v in value)
+    return value
 
 
 def load_word_weights(corpus_dir: Path, tokenizer: WordTokenizer) -> torch.Tensor | None:
@@ -398,10 +499,10 @@ def config_as_json(cfg: TrainConfig) -> dict:
 
 
 # How to run rather than what to train: on --resume these come from the command line.
-RUN_FIELDS = ("models_dir", "threads", "checkpoint_minutes", "resume", "if_missing", "evaluate")
+RUN_FIELDS = ("models_dir", "threads", "checkpoint_minutes", "resume", "if_missing", "evaluate", "device")
 
 
-def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None) -> TrainConfig:
+def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None, say=print) -> TrainConfig:
     """The saved run's config, with this command line's RUN_FIELDS; prints what else it asked for in vain.
 
     `given`: the fields set on the command line (None: compare every field).
@@ -418,7 +519,7 @@ def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None) -> T
                for name in sorted(known - set(RUN_FIELDS))
                if (given is None or name in given) and getattr(asked, name) != getattr(cfg, name)]
     if ignored:
-        print(f"--resume continues with the saved run's config; ignoring {', '.join(ignored)}")
+        say(f"--resume continues with the saved run's config; ignoring {', '.join(ignored)}")
     return cfg
 
 
@@ -428,43 +529,60 @@ def train(cfg: TrainConfig, given: set[str] | None = None) -> Path | None:
     With `cfg.resume`, continues the run saved in the models directory, if any, with its
     config; `given` names the fields the command line set, to report those it asked in vain.
     """
+    cluster = Cluster(device_for_rank(cfg.device))
+    try:
+        return train_in_cluster(cfg, given, cluster)
+    finally:
+        cluster.close()
+
+
+def train_in_cluster(cfg: TrainConfig, given: set[str] | None, cluster: Cluster) -> Path | None:
+    """`train` as one of the cluster's processes: all of them train; rank 0 alone prints and writes."""
+    say = print if cluster.is_main else (lambda *args, **kwargs: None)
     existing = list_versions(cfg.models_dir) if cfg.if_missing else []
     if existing:
-        print(f"a model already exists in {cfg.models_dir} ({existing[-1]}); not training")
+        say(f"a model already exists in {cfg.models_dir} ({existing[-1]}); not training")
         return None
     saved = None
     if cfg.resume:
         saved = load_train_state(cfg.models_dir)
         if saved is None:
-            print(f"no saved training state in {cfg.models_dir}; training from scratch")
+            say(f"no saved training state in {cfg.models_dir}; training from scratch")
         else:
-            cfg = resumed_config(cfg, saved.config, given)
+            cfg = resumed_config(cfg, saved.config, given, say)
     elif find_train_state(cfg.models_dir):
-        print(f"note: {find_train_state(cfg.models_dir)} holds an unfinished run: add --resume to continue it "
-              "(this run replaces it when it saves its own state)")
+        say(f"note: {find_train_state(cfg.models_dir)} holds an unfinished run: add --resume to continue it "
+            "(this run replaces it when it saves its own state)")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     t0 = time.monotonic()
     tokenizer, splits = load_splits(cfg, saved.tokenizer if saved is not None else None)
     counts = {s: sum(len(p) for p in ps) for s, ps in splits.items()}
-    print(f"corpus {cfg.corpus_dir}: {counts['train']:,} / {counts['valid']:,} / {counts['test']:,} tokens "
-          f"(train/valid/test), vocabulary {tokenizer.vocab_size:,}; prepared in {time.monotonic() - t0:.1f}s")
-    trainer = Trainer(cfg, tokenizer, splits)
+    say(f"corpus {cfg.corpus_dir}: {counts['train']:,} / {counts['valid']:,} / {counts['test']:,} tokens "
+        f"(train/valid/test), vocabulary {tokenizer.vocab_size:,}; prepared in {time.monotonic() - t0:.1f}s")
+    trainer = Trainer(cfg, tokenizer, splits, cluster)
     if saved is not None:
         trainer.restore_state(saved)
-        print(f"resuming in {trainer.phase_names[trainer.phase_index]} after batch {trainer.phase_step}: "
-              f"{trainer.tokens_seen:,} tokens and {trainer.train_seconds:.0f}s of training done")
+        say(f"resuming in {trainer.phase_names[trainer.phase_index]} after batch {trainer.phase_step}: "
+            f"{trainer.tokens_seen:,} tokens and {trainer.train_seconds:.0f}s of training done")
     n_params = sum(p.numel() for p in trainer.model.parameters())
-    print(f"model: {cfg.cell} {cfg.num_layers}x{cfg.hidden_size}, embedding {cfg.embedding_size}, "
-          f"{n_params / 1e6:.2f}M parameters; budget {cfg.max_tokens:,} tokens, {cfg.max_minutes:g} min "
-          f"or {cfg.epochs} epochs, whichever ends first")
+    ranks = f"; {cluster.world} processes, each step one batch of {cfg.batch_size} per process" if cluster.distributed else ""
+    say(f"model: {cfg.cell} {cfg.num_layers}x{cfg.hidden_size}, embedding {cfg.embedding_size}, "
+        f"{n_params / 1e6:.2f}M parameters on {trainer.device}; budget {cfg.max_tokens:,} tokens, {cfg.max_minutes:g} min "
+        f"or {cfg.epochs} epochs, whichever ends first{ranks}")
     stopped_by = trainer.run()
+    cluster.check_identical(trainer.model)
+    if cluster.distributed:
+        say(f"weights identical on all {cluster.world} processes after {trainer.tokens_seen:,} tokens")
+    if not cluster.is_main:
+        return None
     train_seconds = trainer.train_seconds
     if trainer.best_state is None:
         print("no training step was completed; nothing saved", file=sys.stderr)
         return None
     trainer.model.load_state_dict(trainer.best_state)
     test_ppl = evaluate_perplexity(trainer.model, splits["test"], tokenizer.pad_id)
+    trainer.model.to("cpu")  # versions are served on the CPU
     metrics = {
         "stopped_by": stopped_by,
         "train_seconds": round(train_seconds, 1),
@@ -550,7 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep case and split on whitespace only (pre-tokenized text such as WikiText)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="passages per batch")
     p.add_argument("--bptt", type=int, default=d.bptt, help="truncated-BPTT window, in tokens")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate at the start")
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate at the start (decays linearly to a tenth)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer, help="Adam, or plain SGD")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping threshold")
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training split at most")
     p.add_argument("--max-tokens", type=int, default=d.max_tokens, help="training budget in tokens; 0 = none")
@@ -575,6 +694,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "Without a saved state: train from scratch")
     p.add_argument("--validate-minutes", type=float, default=d.validate_minutes,
                    help="also measure validation perplexity every this many minutes (0: after each epoch only)")
+    p.add_argument("--target-perplexity", type=float, default=d.target_perplexity,
+                   help="stop as soon as a validation reaches this perplexity (0: train the whole budget)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=d.device,
+                   help="where to train; cuda: one GPU per process (LOCAL_RANK under torchrun). Versions are served on the CPU")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast in the forward pass (GPU; CPUs with AVX512-BF16)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step (needs a C compiler on CPU)")
     p.add_argument("--evaluate", action="store_true",
                    help="after saving, measure long-range accuracy by gap (model.evaluate; report in data/eval/)")
     p.add_argument("--dry-run", action="store_true", help="smoke run: tiny model, 1 epoch of 3 batches")

@@ -101,3 +101,21 @@ def test_validation_every_few_minutes_adds_points_inside_epochs(tmp_path):
     assert len(phases_only) == 3  # curriculum, epoch 1, epoch 2
     assert len(curve) > 2 * len(phases_only)
     assert [p["tokens"] for p in curve] == sorted(p["tokens"] for p in curve)
+    # Training time excludes the validations: it grows by less than the clock between points.
+    assert all(0 < p["training_seconds"] <= p["seconds"] for p in curve)
+    steps = [(b["seconds"] - a["seconds"], b["training_seconds"] - a["training_seconds"]) for a, b in zip(curve, curve[1:])]
+    assert all(-0.02 <= trained <= wall + 0.02 for wall, trained in steps)  # each rounded to 0.01 s
+    assert curve[-1]["training_seconds"] < curve[-1]["seconds"]
+
+
+def test_training_stops_at_the_target_perplexity(tmp_path):
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    full = load_version(train(tiny_train_config(corpus, tmp_path / "a", epochs=6, validate_minutes=1e-6)))
+    curve = [p["valid_perplexity"] for p in full.metrics["valid_curve"]]
+    target = curve[len(curve) // 2]  # reached about half way
+    early = load_version(train(tiny_train_config(corpus, tmp_path / "b", epochs=6, validate_minutes=1e-6,
+                                                 target_perplexity=target)))
+    assert early.metrics["stopped_by"] == "target perplexity"
+    reached = [p["valid_perplexity"] for p in early.metrics["valid_curve"]]
+    assert reached[-1] <= target and all(p >= target for p in reached[:-1])  # rounded to 3 decimals
+    assert early.metrics["train_tokens_seen"] < full.metrics["train_tokens_seen"]
