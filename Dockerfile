@@ -1,22 +1,20 @@
-# nextword: next-word prediction service (word-level LSTM, Flask API on gunicorn).
+# nextword: next-word prediction service (word-level RNN, Flask API on gunicorn).
 #
 # Build:   docker build -t nextword:latest .        (or: docker compose build)
-# Run:     see docker-compose.yml (init-model -> api; trainer for new versions).
+# Run:     see docker-compose.yml (init-model -> api replicas -> proxy; trainer for new versions).
 #
 # Build args:
-#   BASE_IMAGE       Python base image (default python:3.11-slim).
-#   TORCH_INDEX_URL  Index holding the CPU-only torch wheels, passed to pip as
-#                    --extra-index-url. Its "+cpu" builds sort above PyPI's
-#                    (CUDA) builds of the same version, so torch==X resolves
-#                    to X+cpu. The build fails below if a CUDA build slips in.
-#   PIP_EXTRA_ARGS   Extra pip arguments, empty by default. A machine without
-#                    internet access makes its wheels and its CA bundle
-#                    available in the build, e.g. through a BASE_IMAGE of its
-#                    own that copies them in (say to /wheels and
-#                    /etc/ssl/certs/local-ca.pem), and passes e.g.
-#                    PIP_EXTRA_ARGS="--no-index --find-links /wheels"
-#                    or "--cert /etc/ssl/certs/local-ca.pem" when it goes
-#                    through a proxy/mirror with its own CA.
+#   BASE_IMAGE       Python base image (default: the official python:3.11-slim). It must have
+#                    python and pip on PATH. scripts/docker_smoke.sh passes one made locally
+#                    (debootstrap, docker/make_base_image.sh) on a machine without a registry.
+#   TORCH_INDEX_URL  The index torch alone is installed from (pip --index-url, --no-deps):
+#                    PyTorch's CPU-only wheels by default, so PyPI's CUDA build can never be
+#                    picked; the build fails below if one slips in anyway.
+#   PIP_EXTRA_ARGS   Extra pip arguments for both installs, empty by default; e.g.
+#                    "--trusted-host 127.0.0.1" for a plain-http local index, or
+#                    "--cert /etc/ssl/certs/local-ca.pem" behind a TLS-intercepting proxy.
+#
+# All configuration at run time is by environment variables (README, "Configuration").
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
@@ -32,13 +30,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so that code changes do not reinstall torch.
+# Dependencies first, so that code changes do not reinstall torch. torch comes from
+# TORCH_INDEX_URL only, at the version requirements.txt pins; the second install then finds it
+# satisfied and adds torch's own dependencies and the rest from PyPI. The wheel's C++ headers and
+# C++ test programs (~110 MB; only for building extensions and testing torch) are removed.
 COPY requirements.txt ./
 # PIP_EXTRA_ARGS is deliberately unquoted: it holds several arguments and
 # must be split into words.
 # hadolint ignore=SC2086
-RUN pip install --no-cache-dir --extra-index-url "${TORCH_INDEX_URL}" ${PIP_EXTRA_ARGS} \
-        -r requirements.txt \
+RUN grep -E '^torch==' requirements.txt >/tmp/torch.txt \
+ && pip install --no-cache-dir --no-deps --index-url "${TORCH_INDEX_URL}" ${PIP_EXTRA_ARGS} -r /tmp/torch.txt \
+ && pip install --no-cache-dir ${PIP_EXTRA_ARGS} -r requirements.txt \
+ && rm /tmp/torch.txt \
+ && torch_dir=$(python -c "import importlib.util as u; print(u.find_spec('torch').submodule_search_locations[0])") \
+ && rm -rf "${torch_dir}/include" "${torch_dir}/bin/"test_* "${torch_dir}/bin/"*Test "${torch_dir}/bin/"protoc* \
  && python -c "import importlib.metadata as md, torch; \
 cuda = [d.metadata['Name'] for d in md.distributions() if d.metadata['Name'].lower().startswith('nvidia-')]; \
 assert torch.version.cuda is None and not cuda, 'CUDA torch build installed: %s %s' % (torch.__version__, cuda); \
@@ -58,13 +63,13 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# curl is not in slim images; python's urllib raises (exit 1) on any non-2xx.
-# The start period covers importing torch and loading the model.
+# /readyz through docker/healthcheck.py, on the port this replica bound: healthy once a model
+# is loaded. The start period covers importing torch and loading the model.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"]
+    CMD ["python", "/app/docker/healthcheck.py"]
 
-# Run through sh so the script needs no executable bit in the checkout; the
-# script execs its command, which becomes the main process (gunicorn gets
-# SIGTERM for a graceful stop and SIGHUP to reload).
+# Run through sh so the script needs no executable bit in the checkout; the script execs
+# gunicorn (through docker/listen.py, which execs too), which becomes the main process:
+# gunicorn gets SIGTERM for a graceful stop and SIGHUP to reload.
 ENTRYPOINT ["/bin/sh", "/app/docker/entrypoint.sh"]
 CMD ["serve"]

@@ -80,3 +80,11 @@ load-tools:
 
 clean:
 	rm -rf $(VENV) data $(MODELS_DIR)
+
+# Build the images and run the compose stack for real on this machine (root; 1.5-3 minutes): its own
+# dockerd, a debootstrapped base image, host networking, a tiny model, 3 replicas behind nginx.
+# Not part of `make test` (.ci/run runs it after); run it before changing Dockerfile, docker/ or
+# docker-compose.yml.
+.PHONY: docker-smoke
+docker-smoke:
+	bash scripts/docker_smoke.sh

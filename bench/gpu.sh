@@ -19,7 +19,7 @@ MINUTES=${MINUTES:-6.5}            # training budget; the corpus, the test split
 OUT=${OUT_DIR:-data/gpu}
 # A wider batch than the textbook's 20 keeps the GPU busy; tied 2x650 LSTM, dropout 0.5, Adam.
 GPU_TRAIN_ARGS=${GPU_TRAIN_ARGS:---cell lstm --num-layers 2 --embedding-size 650 --hidden-size 650 --tie-weights --full-softmax --dropout 0.5 --batch-size 64 --bptt 70 --lr 2e-3}
-BF16=${BF16:---bf16}
+BF16=${BF16---bf16}  # BF16= (empty) trains in float32
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 start=$(date +%s)

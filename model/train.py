@@ -114,7 +114,13 @@ class LossStep(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor, state):
         """x, y (B, T) → nll (N,) and target ids (N,) over the N real targets, the final state."""
         out, state = self.model.encode(x, state)  # (B, T, H)
-        nll, targets = self.model.target_nll(out, y, IGNORE_INDEX)
+        if self.model.config.adaptive_cutoffs and torch.is_autocast_enabled(out.device.type):
+            # The adaptive softmax writes its clusters' results into a float32 tensor, which bfloat16
+            # autocast breaks: it runs in float32 (autocast speeds up the recurrence only).
+            with torch.autocast(out.device.type, enabled=False):
+                nll, targets = self.model.target_nll(out.float(), y, IGNORE_INDEX)
+        else:
+            nll, targets = self.model.target_nll(out, y, IGNORE_INDEX)
         return nll, targets, state
 
 

