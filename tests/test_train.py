@@ -119,3 +119,20 @@ def test_training_stops_at_the_target_perplexity(tmp_path):
     reached = [p["valid_perplexity"] for p in early.metrics["valid_curve"]]
     assert reached[-1] <= target and all(p >= target for p in reached[:-1])  # rounded to 3 decimals
     assert early.metrics["train_tokens_seen"] < full.metrics["train_tokens_seen"]
+
+
+def test_bf16_autocast_trains_through_an_adaptive_softmax():
+    """Under bfloat16 autocast the recurrence runs in bf16 and the adaptive softmax in float32 (it
+    writes its clusters' results into a float32 tensor); the loss and gradients stay finite."""
+    from model.rnn_lm import ModelConfig, RNNLanguageModel
+    from model.train import LossStep
+
+    torch.manual_seed(0)
+    model = RNNLanguageModel(ModelConfig(vocab_size=100, cell="gru", embedding_size=8, hidden_size=8,
+                                         adaptive_cutoffs=(20, 60)))
+    x, y = torch.randint(0, 100, (4, 12)), torch.randint(0, 100, (4, 12))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        nll, targets, _ = LossStep(model)(x, y, None)
+    assert nll.dtype == torch.float32 and nll.shape == (48,) and torch.isfinite(nll).all()
+    nll.mean().backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
