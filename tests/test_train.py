@@ -101,11 +101,13 @@ def test_validation_every_few_minutes_adds_points_inside_epochs(tmp_path):
     assert len(phases_only) == 3  # curriculum, epoch 1, epoch 2
     assert len(curve) > 2 * len(phases_only)
     assert [p["tokens"] for p in curve] == sorted(p["tokens"] for p in curve)
-    # Training time excludes the validations: it grows by less than the clock between points.
-    assert all(0 < p["training_seconds"] <= p["seconds"] for p in curve)
-    steps = [(b["seconds"] - a["seconds"], b["training_seconds"] - a["training_seconds"]) for a, b in zip(curve, curve[1:])]
-    assert all(-0.02 <= trained <= wall + 0.02 for wall, trained in steps)  # each rounded to 0.01 s
-    assert curve[-1]["training_seconds"] < curve[-1]["seconds"]
+    # Training time excludes the validations: the time spent validating before each point (the
+    # clock less the training time) never shrinks, and is positive once some validations ran.
+    # Both figures are rounded to 0.01 s.
+    validating = [p["seconds"] - p["training_seconds"] for p in curve]
+    assert all(v >= -0.01 for v in validating)
+    assert all(b >= a - 0.02 for a, b in zip(validating, validating[1:]))
+    assert validating[-1] > 0
 
 
 def test_training_stops_at_the_target_perplexity(tmp_path):
