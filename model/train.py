@@ -132,7 +132,7 @@ class Trainer:
         self.cfg = cfg
         self.tokenizer = tokenizer
         self.splits = splits
-        self.cluster = cluster or Cluster(torch.device("cpu"))
+        self.cluster = cluster or Cluster(device_for_rank(cfg.device))
         self.device = self.cluster.device
         self.rng = random.Random(cfg.seed)  # the batch order: the same on every rank
         torch.manual_seed(cfg.seed)
