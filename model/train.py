@@ -537,7 +537,9 @@ def train(cfg: TrainConfig, given: set[str] | None = None) -> Path | None:
     """
     cluster = Cluster(device_for_rank(cfg.device))
     try:
-        return train_in_cluster(cfg, given, cluster)
+        path = train_in_cluster(cfg, given, cluster)
+        cluster.barrier()  # no rank tears the group down while another still uses it
+        return path
     finally:
         cluster.close()
 

@@ -47,6 +47,7 @@ def one_step_on_rank(rank: int, port: int, corpus: str, out: str) -> None:
         assert trainer.train_phase("epoch 1", iter(step)) == "done"
         save_file(trainer.model.state_dict(), f"{out}/after-{rank}.safetensors")
         (Path(out) / f"batch-{rank}.json").write_text(json.dumps({"tokens": trainer.tokens_seen}))
+        cluster.barrier()
     finally:
         cluster.close()
 
@@ -129,6 +130,8 @@ def check_on_rank(rank: int, port: int, perturb: bool, out: str) -> None:
         verdict = "passed"
     except RuntimeError:
         verdict = "raised"
+    try:
+        cluster.barrier()
     finally:
         cluster.close()
     Path(out, f"verdict-{rank}").write_text(verdict)
