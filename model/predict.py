@@ -26,8 +26,8 @@ from model.checkpoint import LoadedModel, load_latest
 from model.rnn_lm import State
 
 # Up to this many new tokens run through per-layer cells, one step at a time: a fused nn.GRU/LSTM
-# call costs ~3 cell steps in fixed overhead (bench/inference_speed.py), and a client typing word by
-# word sends one or two at a time.
+# call carries a fixed overhead (one token, default model, in process: 134 µs fused against 109 µs
+# through the cell, an A/B run on 2026-11-27), and a client typing word by word sends one or two at a time.
 CELL_STEPS_UP_TO = 3
 
 LINE_BREAK = "\n"

@@ -403,9 +403,8 @@ class Trainer:
 
         Under torchrun only rank 0 writes; the others hold the same weights and position.
         """
-        self.last_checkpoint = time.monotonic()
         if not self.cluster.is_main:
-            return
+            return  # rank 0 keeps the time (Cluster.agree), so only its last_checkpoint counts
         progress = {
             "phase_index": self.phase_index, "phase_name": self.phase_names[self.phase_index],
             "phase_step": self.phase_step, "running_loss": self.running_loss,
