@@ -23,11 +23,11 @@ import torch
 from torch import nn
 
 from model.checkpoint import LoadedModel, load_latest
+from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.rnn_lm import State
 
-# Up to this many new tokens run through per-layer cells, one step at a time: a fused nn.GRU/LSTM
-# call carries a fixed overhead (one token, default model, in process: 134 µs fused against 109 µs
-# through the cell, an A/B run on 2026-11-27), and a client typing word by word sends one or two at a time.
+# Up to this many new tokens run one step at a time in numpy (model/fast_step.py): a fused
+# nn.GRU/LSTM call carries a fixed overhead, and a client typing word by word sends one or two at a time.
 CELL_STEPS_UP_TO = 3
 
 LINE_BREAK = "\n"
@@ -88,7 +88,9 @@ class Predictor:
             self._tail_starts = bounds[:-1]
             self._offerable_in_tail = [self._offerable_ids[(self._offerable_ids >= lo) & (self._offerable_ids < hi)]
                                        for lo, hi in zip(bounds[:-1], bounds[1:])]
-        self._cells = layer_cells(self.model.rnn)
+        # The numpy hot path, where the model is one it reproduces exactly (float32); else None.
+        self._recurrence = NumpyRecurrence.build(self.model)
+        self._numpy_top = NumpyTopK.build(self.model, self._offerable_ids.numpy())
 
     @property
     def version(self) -> str:
@@ -114,30 +116,10 @@ class Predictor:
             if state is None:
                 raise EmptyPromptError("the prompt has no words")
             return state
-        tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
-        if self._cells is not None and len(ids) <= CELL_STEPS_UP_TO:
-            return self._step(tokens, state)
-        _, state = self.model.encode(tokens, state)
+        if self._recurrence is not None and len(ids) <= CELL_STEPS_UP_TO:
+            return self._recurrence.advance(ids, self.model.initial_state(1) if state is None else state)
+        _, state = self.model.encode(torch.tensor([ids], dtype=torch.long), state)  # ids as (1, T)
         return state
-
-    def _step(self, tokens: torch.Tensor, state: State | None) -> State:
-        """The recurrence one token at a time through per-layer cells sharing the model's weights:
-        the same arithmetic as nn.GRU/nn.LSTM/nn.RNN in eval mode (no dropout between layers)."""
-        if state is None:
-            state = self.model.initial_state(1)
-        lstm = isinstance(state, tuple)
-        h = list(state[0] if lstm else state)  # per layer (1, H)
-        c = list(state[1]) if lstm else None
-        for x in self.model.embedding(tokens)[0]:  # (T, E) → each (E,)
-            x = x.unsqueeze(0)  # (1, E)
-            for layer, cell in enumerate(self._cells):
-                if lstm:
-                    h[layer], c[layer] = cell(x, (h[layer], c[layer]))
-                else:
-                    h[layer] = cell(x, h[layer])
-                x = h[layer]
-        hs = torch.stack(h)  # (layers, 1, H)
-        return (hs, torch.stack(c)) if lstm else hs
 
     @staticmethod
     def _output(state: State) -> torch.Tensor:
@@ -184,6 +166,9 @@ class Predictor:
     def top_words(self, state: State, k: int, prefix: str | None = None) -> list[Prediction]:
         """The top k after `state`: with an adaptive softmax from the head and only the tail clusters
         that can hold one of them (the same answer as the full distribution), else from the full one."""
+        if not prefix and self._numpy_top is not None:
+            forms = self.tokenizer.display_forms
+            return [Prediction(forms[i], round(p, 6)) for i, p in self._numpy_top.top(self._output(state).numpy(), k)]
         if not prefix:
             quick = self._top_from_head(state, k)
             if quick is not None:
@@ -244,22 +229,6 @@ class Predictor:
             words.append(LINE_BREAK if next_id == eos else forms[next_id])
             state = self.advance([next_id], state)
         return Generation(words, join_words(words), seed, len(ids))
-
-
-def layer_cells(rnn: nn.Module) -> list[nn.Module] | None:
-    """One GRUCell/LSTMCell/RNNCell per layer of a float nn.GRU/LSTM/RNN, sharing its weights; None for
-    anything else (an int8-quantized recurrence keeps its own fused call)."""
-    kinds = {nn.GRU: nn.GRUCell, nn.LSTM: nn.LSTMCell, nn.RNN: nn.RNNCell}
-    if type(rnn) not in kinds or not rnn.bias or rnn.bidirectional or getattr(rnn, "proj_size", 0):
-        return None
-    cells = []
-    for layer in range(rnn.num_layers):
-        extra = {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
-        cell = kinds[type(rnn)](rnn.input_size if layer == 0 else rnn.hidden_size, rnn.hidden_size, **extra)
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            setattr(cell, name, getattr(rnn, f"{name}_l{layer}"))  # the same Parameter objects: no copy
-        cells.append(cell.eval())
-    return cells
 
 
 def join_words(words: list[str]) -> str:

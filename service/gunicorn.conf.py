@@ -14,6 +14,11 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Sync workers for CPU-bound inference; workers × NEXTWORD_TORCH_THREADS should not exceed the cores.
 workers = int(os.environ.get("NEXTWORD_WORKERS", "2"))
 worker_class = "sync"
+# numpy's BLAS (model/fast_step.py's one-token matrix-vector products) gets one thread per worker,
+# as torch does: a second thread only waits for a core the other worker holds (in process, under
+# load on 2 cores, the top k took 8 ms with two BLAS threads and 0.08 ms with one). Read when numpy
+# loads, so it is set here, before the import of torch below.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # No preload of the app: the model is loaded in each worker after fork (forking a process that
 # has run torch operations, and so started its thread pools, can hang).
 preload_app = False

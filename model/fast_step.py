@@ -1,0 +1,167 @@
+"""The serving hot path in float32 numpy: a few recurrent steps, and the exact top k after them.
+
+A client typing word by word sends one or two new words a request. Through torch, one such step
+and its top k are ~30 small operator calls whose dispatch overhead is most of the time; the same
+arithmetic on numpy views of the model's weights (no copy: they share memory with the
+parameters, and see any change made to them in place) is about twice as fast (issue 4).
+
+    recurrence = NumpyRecurrence.build(model)   # None unless float32 nn.GRU/LSTM/RNN with biases
+    head = NumpyTopK.build(model, offerable)    # None unless a float32 nn.Linear or adaptive softmax
+
+Both follow torch's definitions (nn.GRU/nn.LSTM/nn.RNN in eval mode, so no dropout between
+layers; nn.AdaptiveLogSoftmaxWithLoss's head and tails) and agree with the torch path to float
+rounding; tests/test_fast_step.py checks it for every cell and both softmaxes. Anything else
+(an int8-quantized model) returns None and keeps the torch path.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from model.rnn_lm import State
+
+
+def _view(parameter: torch.Tensor | None) -> np.ndarray | None:
+    """A float32 numpy view sharing the parameter's memory (None stays None)."""
+    return None if parameter is None else parameter.detach().numpy()
+
+
+def _float_cpu(*tensors: torch.Tensor | None) -> bool:
+    return all(t is None or (t.dtype == torch.float32 and t.device.type == "cpu" and not t.is_quantized)
+               for t in tensors)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # σ(x) = (1 + tanh(x/2)) / 2: no overflow for large |x|, unlike 1 / (1 + exp(-x)).
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+class NumpyRecurrence:
+    """nn.GRU / nn.LSTM / nn.RNN (eval mode), one token at a time, from a torch State to a torch State."""
+
+    def __init__(self, model: nn.Module) -> None:
+        rnn = model.rnn
+        self.kind = {nn.GRU: "gru", nn.LSTM: "lstm", nn.RNN: "rnn"}[type(rnn)]
+        self.relu = rnn.mode == "RNN_RELU"  # what nn.RNN runs (set from nonlinearity when built)
+        self.embedding = _view(model.embedding.weight)  # (V, E)
+        # Per layer: W_ih (G·H, in), W_hh (G·H, H), b_ih, b_hh (G·H,), G gates (GRU 3, LSTM 4, RNN 1).
+        self.layers = [tuple(_view(getattr(rnn, f"{name}_l{layer}")) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                       for layer in range(rnn.num_layers)]
+
+    @classmethod
+    def build(cls, model: nn.Module) -> "NumpyRecurrence | None":
+        rnn = getattr(model, "rnn", None)
+        if type(rnn) not in (nn.GRU, nn.LSTM, nn.RNN) or not rnn.bias or rnn.bidirectional or getattr(rnn, "proj_size", 0):
+            return None
+        if type(model.embedding) is not nn.Embedding or model.embedding.max_norm is not None:
+            return None
+        if not _float_cpu(model.embedding.weight, *rnn.parameters()):
+            return None
+        return cls(model)
+
+    def advance(self, ids: list[int], state: State) -> State:
+        """Run `ids` from `state` ((layers, 1, H) tensors) and return the new state, as torch tensors."""
+        lstm = self.kind == "lstm"
+        h = [row[0] for row in (state[0] if lstm else state).numpy()]  # per layer (H,)
+        c = [row[0] for row in state[1].numpy()] if lstm else None
+        for token in ids:
+            x = self.embedding[token]  # (E,)
+            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
+                gi = w_ih @ x + b_ih  # (G·H,)
+                gh = w_hh @ h[layer] + b_hh
+                if self.kind == "gru":  # gates r, z, n (torch's order)
+                    r, z, n = np.split(gi, 3)
+                    hr, hz, hn = np.split(gh, 3)
+                    r, z = _sigmoid(r + hr), _sigmoid(z + hz)
+                    n = np.tanh(n + r * hn)
+                    h[layer] = n + z * (h[layer] - n)  # (1 - z)·n + z·h
+                elif lstm:  # gates i, f, g, o
+                    i, f, g, o = np.split(gi + gh, 4)
+                    c[layer] = _sigmoid(f) * c[layer] + _sigmoid(i) * np.tanh(g)
+                    h[layer] = _sigmoid(o) * np.tanh(c[layer])
+                else:
+                    pre = gi + gh
+                    h[layer] = np.maximum(pre, 0) if self.relu else np.tanh(pre)
+                x = h[layer]
+        hs = torch.from_numpy(np.stack(h)[:, None, :])  # (layers, 1, H)
+        return (hs, torch.from_numpy(np.stack(c)[:, None, :])) if lstm else hs
+
+
+class NumpyTopK:
+    """The exact top k offerable words after a hidden vector, from a full or an adaptive softmax.
+
+    With an adaptive softmax only the head is computed, plus the tail clusters that can hold one
+    of the k: a tail word's probability is at most its cluster's, so a cluster less likely than
+    the k-th best candidate so far is skipped, and so is every less likely one.
+    """
+
+    def __init__(self, output: nn.Module, offerable: np.ndarray) -> None:
+        self.adaptive = isinstance(output, nn.AdaptiveLogSoftmaxWithLoss)
+        if self.adaptive:
+            self.weight, self.bias = _view(output.head.weight), _view(output.head.bias)  # (S + C, H)
+            self.shortlist = output.shortlist_size
+            self.offerable = offerable[offerable < self.shortlist]
+            bounds = output.cutoffs  # cluster i holds ids bounds[i] up to bounds[i + 1]
+            self.tails = [(_view(tail[0].weight), _view(tail[1].weight)) for tail in output.tail]
+            self.tail_starts = bounds[:-1]
+            self.offerable_in_tail = [offerable[(offerable >= lo) & (offerable < hi)] - lo
+                                      for lo, hi in zip(bounds[:-1], bounds[1:])]
+        else:
+            self.weight, self.bias = _view(output.weight), _view(output.bias)  # (V, H)
+            self.offerable = offerable
+
+    @classmethod
+    def build(cls, model: nn.Module, offerable: np.ndarray) -> "NumpyTopK | None":
+        output = getattr(model, "output", None)
+        if type(output) is nn.AdaptiveLogSoftmaxWithLoss:
+            tails_plain = all(type(t) is nn.Sequential and len(t) == 2 and all(type(m) is nn.Linear and m.bias is None for m in t)
+                              for t in output.tail)
+            if type(output.head) is not nn.Linear or not tails_plain:
+                return None
+        elif type(output) is not nn.Linear:
+            return None
+        if not _float_cpu(*output.parameters()):
+            return None
+        return cls(output, offerable)
+
+    def _logits(self, hidden: np.ndarray) -> np.ndarray:
+        z = self.weight @ hidden
+        return z if self.bias is None else z + self.bias
+
+    def tail_log_probs(self, hidden: np.ndarray, cluster: int, cluster_log_prob: float) -> np.ndarray:
+        """Log-probs of the words of tail `cluster`, given that cluster's head log-prob."""
+        projection, words = self.tails[cluster]
+        return _log_softmax(words @ (projection @ hidden)) + cluster_log_prob
+
+    def top(self, hidden: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """hidden (H,) float32 → the k most likely offerable (word id, probability), most likely first."""
+        log_probs = _log_softmax(self._logits(hidden))
+        ids = self.offerable
+        values, chosen = _best(log_probs[ids], ids, k)
+        if self.adaptive:
+            clusters = log_probs[self.shortlist:]
+            for cluster in np.argsort(-clusters, kind="stable").tolist():
+                if len(values) == k and clusters[cluster] <= values[-1]:
+                    break  # neither this cluster nor any less likely one can beat the k-th word
+                tail_ids = self.offerable_in_tail[cluster]
+                if tail_ids.size == 0:
+                    continue
+                words = self.tail_log_probs(hidden, cluster, clusters[cluster])
+                values, chosen = _best(np.concatenate([values, words[tail_ids]]),
+                                       np.concatenate([chosen, tail_ids + self.tail_starts[cluster]]), k)
+        return list(zip(chosen.tolist(), np.exp(values).tolist()))
+
+
+def _best(values: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest values (all, if fewer) and their ids, largest first."""
+    if values.size > k:
+        keep = np.argpartition(values, values.size - k)[values.size - k:]
+        values, ids = values[keep], ids[keep]
+    order = np.argsort(-values, kind="stable")
+    return values[order], ids[order]

@@ -1,0 +1,131 @@
+"""The numpy hot path (model/fast_step.py) against torch: the same states and the same top k,
+for every cell and both softmaxes, on small random models built here."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from model.checkpoint import load_version, save_version
+from model.fast_step import NumpyRecurrence, NumpyTopK
+from model.predict import CELL_STEPS_UP_TO, Predictor
+from model.quantize import quantize_int8
+from model.rnn_lm import ModelConfig, RNNLanguageModel
+from model.tokenizer import train_tokenizer
+
+VOCAB = 120
+SOFTMAXES = {"full": (), "adaptive": (30, 80)}
+
+
+def random_model(cell: str, layers: int, softmax: str, seed: int = 0) -> RNNLanguageModel:
+    torch.manual_seed(seed)
+    model = RNNLanguageModel(ModelConfig(vocab_size=VOCAB, cell=cell, embedding_size=12, hidden_size=20,
+                                         num_layers=layers, adaptive_cutoffs=SOFTMAXES[softmax])).eval()
+    with torch.no_grad():  # larger weights than the initialisation's: gates saturate, every branch counts
+        for p in model.parameters():
+            p.mul_(4.0)
+    return model
+
+
+def random_state(model: RNNLanguageModel, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    h = torch.rand(model.initial_state(1)[0].shape if model.config.cell == "lstm" else model.initial_state(1).shape,
+                   generator=g) * 2 - 1
+    return (h, torch.randn(h.shape, generator=g)) if model.config.cell == "lstm" else h
+
+
+def flat(state) -> torch.Tensor:
+    return torch.cat([s.flatten() for s in state]) if isinstance(state, tuple) else state.flatten()
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_numpy_steps_give_the_state_the_fused_torch_recurrence_gives(cell, layers):
+    model = random_model(cell, layers, "full")
+    recurrence = NumpyRecurrence.build(model)
+    assert recurrence is not None
+    for trial in range(20):
+        ids = [(7 * trial + 13 * j) % VOCAB for j in range(1 + trial % CELL_STEPS_UP_TO)]
+        state = random_state(model, trial) if trial % 4 else model.initial_state(1)
+        with torch.inference_mode():
+            _, expected = model.encode(torch.tensor([ids]), state)
+            got = recurrence.advance(ids, state)
+        assert type(got) is type(expected)
+        torch.testing.assert_close(flat(got), flat(expected), atol=1e-5, rtol=0)
+
+
+def test_a_relu_rnn_is_followed_too():
+    model = random_model("rnn", 2, "full")
+    relu = torch.nn.RNN(12, 20, num_layers=2, nonlinearity="relu", batch_first=True)
+    relu.load_state_dict(model.rnn.state_dict())
+    model.rnn = relu.eval()
+    recurrence = NumpyRecurrence.build(model)
+    state = random_state(model, 1)
+    with torch.inference_mode():
+        _, expected = model.encode(torch.tensor([[3, 4]]), state)
+        torch.testing.assert_close(recurrence.advance([3, 4], state), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_numpy_top_k_is_the_top_k_of_the_full_torch_distribution(softmax, k):
+    model = random_model("gru", 1, softmax)
+    offerable = np.array([i for i in range(VOCAB) if i % 7 != 3])  # some ids are never offered
+    top = NumpyTopK.build(model, offerable)
+    assert top is not None
+    for trial in range(30):
+        hidden = random_state(model, trial)[-1, 0] * (1 + trial % 4)  # (H,), flat to peaked distributions
+        with torch.inference_mode():
+            probs = model.log_probs(hidden).exp()[offerable]
+        best = torch.topk(probs, k)
+        got = top.top(hidden.numpy(), k)
+        assert [i for i, _ in got] == offerable[best.indices.numpy()].tolist()
+        np.testing.assert_allclose([p for _, p in got], best.values.numpy(), atol=1e-5, rtol=0)
+
+
+def test_numpy_top_k_returns_all_words_when_fewer_than_k_are_offerable():
+    model = random_model("lstm", 1, "adaptive")
+    offerable = np.array([2, 50, 100])  # one in the head, one in each tail cluster
+    got = NumpyTopK.build(model, offerable).top(random_state(model, 0)[0][-1, 0].numpy(), 5)
+    assert sorted(i for i, _ in got) == [2, 50, 100]
+    assert [p for _, p in got] == sorted((p for _, p in got), reverse=True)
+
+
+def predictor_for(tmp_path, cell: str, softmax: str) -> Predictor:
+    words = [f"w{i}" for i in range(60)]
+    tok = train_tokenizer([" ".join(words[: n + 1]) for n in range(60)], vocab_size=100, min_frequency=1)
+    torch.manual_seed(0)
+    cutoffs = (20, 40) if softmax == "adaptive" else ()
+    model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell=cell, embedding_size=16, hidden_size=16,
+                                         adaptive_cutoffs=cutoffs))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(4.0)
+    return Predictor(load_version(save_version(tmp_path, model, tok, {}, {})))
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+def test_the_predictor_answers_through_numpy_as_it_does_through_torch(tmp_path, cell, softmax):
+    fast = predictor_for(tmp_path / "a", cell, softmax)
+    slow = predictor_for(tmp_path / "b", cell, softmax)
+    slow._recurrence = slow._numpy_top = None  # the torch path (what an int8 model takes)
+    assert fast._recurrence is not None and fast._numpy_top is not None
+    for i in range(12):
+        history = " ".join(f"w{(i + j) % 60}" for j in range(8))
+        new = " ".join(f"w{(3 * i + j) % 60}" for j in range(1 + i % CELL_STEPS_UP_TO))
+        a = fast.predict(new, 8, state=fast.predict(history).state)
+        b = slow.predict(new, 8, state=slow.predict(history).state)
+        whole = slow.predict(history + " " + new, 8)  # one fused torch call over the whole text
+        for other in (b, whole):
+            assert [p.word for p in a.predictions] == [p.word for p in other.predictions]
+            assert all(abs(x.probability - y.probability) <= 1e-5 for x, y in zip(a.predictions, other.predictions))
+            torch.testing.assert_close(flat(a.state), flat(other.state), atol=1e-5, rtol=0)
+
+
+def test_an_int8_model_keeps_the_torch_path(tmp_path):
+    predictor = predictor_for(tmp_path, "gru", "adaptive")
+    quantized = Predictor(predictor.loaded.__class__(**{**predictor.loaded.__dict__,
+                                                         "model": quantize_int8(predictor.loaded.model)}))
+    assert quantized._recurrence is None and quantized._numpy_top is None
+    assert len(quantized.predict("w1 w2 w3", 3).predictions) == 3
