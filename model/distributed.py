@@ -104,5 +104,9 @@ def device_for_rank(name: str) -> torch.device:
             raise ValueError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
         index = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(index)
+        # TensorFloat-32 for the float32 matrix products (validation, the parts outside autocast): a 10-bit
+        # mantissa, far below what a perplexity can tell, at several times the speed.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
         return torch.device("cuda", index)
     return torch.device("cpu")

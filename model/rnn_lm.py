@@ -11,6 +11,7 @@ rare ones in smaller tail clusters. On this CPU it trains about twice as fast at
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -31,6 +32,9 @@ class ModelConfig:
     hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.1  # on embeddings and RNN outputs; small models on small corpora need little
+    # Two regularisers of Merity et al. 2017 (AWD-LSTM), in training only; inference never sees them.
+    embedding_dropout: float = 0.0  # share of word types dropped from a window's input (whole rows)
+    weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden matrices, one mask per window
     tie_weights: bool = False  # share embedding and output matrices (needs embedding_size == hidden_size)
     adaptive_cutoffs: tuple[int, ...] = ()  # word-rank boundaries of the adaptive softmax; () = full softmax
 
@@ -38,6 +42,9 @@ class ModelConfig:
         self.adaptive_cutoffs = tuple(self.adaptive_cutoffs)
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
+        for name in ("dropout", "embedding_dropout", "weight_drop"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), not {getattr(self, name)}")
         if self.tie_weights and self.embedding_size != self.hidden_size:
             raise ValueError("tie_weights needs embedding_size == hidden_size")
         if self.tie_weights and self.adaptive_cutoffs:
@@ -112,8 +119,25 @@ class RNNLanguageModel(nn.Module):
         """Run the recurrence. tokens (B, T) → hidden outputs (B, T, H) and the final state."""
         if state is None:
             state = self.initial_state(tokens.size(0), tokens.device)
-        x = self.dropout(self.embedding(tokens))  # (B, T, E)
-        out, state = self.rnn(x, state)  # (B, T, H)
+        x = self.embedding(tokens)  # (B, T, E)
+        if self.training and self.config.embedding_dropout > 0:
+            # Drop whole word types: every occurrence of a dropped word in the window reads zeros, so the
+            # model cannot lean on any one word's vector (a row mask, looked up per token).
+            keep = 1.0 - self.config.embedding_dropout
+            rows = torch.empty(self.config.vocab_size, 1, device=x.device).bernoulli_(keep) / keep  # (V, 1)
+            x = x * rows[tokens]
+        x = self.dropout(x)
+        if self.training and self.config.weight_drop > 0:
+            # DropConnect on the recurrent matrices (one mask for all time steps of the window): the
+            # recurrence itself is regularised while cuDNN's fused kernels still run it.
+            weights = {name: F.dropout(w, self.config.weight_drop) if name.startswith("weight_hh") else w
+                       for name, w in self.rnn.named_parameters()}
+            with warnings.catch_warnings():
+                # The dropped matrices are new tensors, not views of cuDNN's flat buffer: it copies them in.
+                warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+                out, state = torch.func.functional_call(self.rnn, weights, (x, state))
+        else:
+            out, state = self.rnn(x, state)  # (B, T, H)
         return self.dropout(out), state
 
     def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -162,6 +186,13 @@ class RNNLanguageModel(nn.Module):
                    for i in range(0, h.size(0), SCORE_ROWS)]
             return torch.cat(nll), y
         return F.cross_entropy(self.output(h), y, reduction="none"), y
+
+    def position_nll(self, hidden: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+        """Full softmax only: nll (B*T,) at every position of hidden (B, T, H), 0 where the target is
+        ignore_index. Unlike target_nll nothing depends on the data's values for its shape, so a GPU
+        step is queued without waiting for the device to say how many targets count."""
+        logits = self.output(hidden.flatten(0, 1))  # (B*T, V)
+        return F.cross_entropy(logits, targets.flatten(), ignore_index=ignore_index, reduction="none")
 
     def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """tokens (B, T) → log-probabilities (B, T, V) of the next word at every position, final state."""

@@ -63,6 +63,8 @@ class TrainConfig:
     hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.1
+    embedding_dropout: float = 0.0  # word types dropped from a window's input (AWD-LSTM); 0 = off
+    weight_drop: float = 0.0  # DropConnect on the recurrent matrices (AWD-LSTM); 0 = off
     tie_weights: bool = False
     adaptive_softmax: bool = True  # ~2x faster training at 10k words on CPU; see model/rnn_lm.py
     vocab_size: int = 10000  # the output layer dominates the cost; 10k covers everyday text
@@ -99,6 +101,7 @@ class TrainConfig:
         return ModelConfig(
             vocab_size=vocab_size, cell=self.cell, embedding_size=self.embedding_size,
             hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
+            embedding_dropout=self.embedding_dropout, weight_drop=self.weight_drop,
             tie_weights=self.tie_weights, adaptive_cutoffs=cutoffs,
         )
 
@@ -112,9 +115,13 @@ class LossStep(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, state):
-        """x, y (B, T) → nll (N,) and target ids (N,) over the N real targets, the final state."""
+        """x, y (B, T) → nll and target ids, the final state. Adaptive softmax: (N,) each, over the N real
+        targets. Full softmax: (B*T,) each, every position, nll 0 where the target is IGNORE_INDEX (no
+        data-dependent shape: on a GPU the step never waits for the device)."""
         out, state = self.model.encode(x, state)  # (B, T, H)
-        if self.model.config.adaptive_cutoffs and torch.is_autocast_enabled(out.device.type):
+        if not self.model.config.adaptive_cutoffs:
+            return self.model.position_nll(out, y, IGNORE_INDEX), y.flatten(), state
+        if torch.is_autocast_enabled(out.device.type):
             # The adaptive softmax writes its clusters' results into a float32 tensor, which bfloat16
             # autocast breaks: it runs in float32 (autocast speeds up the recurrence only).
             with torch.autocast(out.device.type, enabled=False):
@@ -142,7 +149,9 @@ class Trainer:
         if cfg.compile:
             self.step_module = torch.compile(self.step_module, dynamic=True)  # windows vary in batch and length
         optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
-        self.optimizer = optimizers[cfg.optimizer](self.model.parameters(), lr=cfg.lr)
+        # Fused Adam on a GPU: one kernel for all parameters instead of a few per tensor.
+        fused = {"fused": True} if self.device.type == "cuda" and cfg.optimizer == "adam" else {}
+        self.optimizer = optimizers[cfg.optimizer](self.model.parameters(), lr=cfg.lr, **fused)
         self.protected = torch.tensor([tokenizer.display_forms[i] in SPECIAL_TOKENS for i in range(tokenizer.vocab_size)])
         self.word_weights = load_word_weights(cfg.corpus_dir, tokenizer)
         if self.word_weights is not None:
@@ -354,24 +363,26 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         state = self.model.initial_state(batch.size(0), self.device)
-        tokens, loss_sum = 0, 0.0
+        tokens, loss_sum = 0, torch.zeros((), device=self.device)
         for x, y in windows(batch, cfg.bptt, self.tokenizer.pad_id, skip_empty=skip_empty):
+            counted = int((y != IGNORE_INDEX).sum())  # on the host: the device is not asked
             x = unknown_word_dropout(x, cfg.unk_dropout, self.tokenizer.unk_id, self.protected, self.generator)
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                nll, targets, state = self.step_module(x, y, state)  # (N,), (N,)
+                nll, targets, state = self.step_module(x, y, state)  # (N,) or (B*T,); see LossStep
             nll = nll.float()
             # The objective weighs answer words more (load_word_weights); the loss shown does not.
-            weighted = nll * self.word_weights[targets] if self.word_weights is not None else nll
-            loss = weighted.sum() / max(nll.numel(), 1)
+            # (Ignored positions have nll 0; clamping their id only makes the lookup valid.)
+            weighted = nll * self.word_weights[targets.clamp(min=0)] if self.word_weights is not None else nll
+            loss = weighted.sum() / max(counted, 1)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
             self.optimizer.step()
             state = detach_state(state)  # the gradient stops at the window edge
-            tokens += nll.numel()
-            loss_sum += nll.detach().sum().item()
-        return tokens, loss_sum / max(tokens, 1)
+            tokens += counted
+            loss_sum += nll.detach().sum()  # summed on the device: read once per batch, not per window
+        return tokens, loss_sum.item() / max(tokens, 1)
 
     def validate(self, phase: str) -> None:
         if self.tokens_seen == 0 or (self.valid_curve and self.valid_curve[-1]["tokens"] == self.tokens_seen):
@@ -666,6 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=int, default=d.hidden_size, help="recurrent state width")
     p.add_argument("--num-layers", type=int, default=d.num_layers, help="stacked recurrent layers")
     p.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings and outputs")
+    p.add_argument("--embedding-dropout", type=float, default=d.embedding_dropout,
+                   help="share of word types dropped from each window's input (0 = off)")
+    p.add_argument("--weight-drop", type=float, default=d.weight_drop,
+                   help="DropConnect on the recurrent hidden-to-hidden matrices (0 = off)")
     p.add_argument("--tie-weights", action="store_true", help="share embedding and output weights (full softmax)")
     p.add_argument("--full-softmax", dest="adaptive_softmax", action="store_false",
                    help="a plain softmax over the whole vocabulary instead of the adaptive one")

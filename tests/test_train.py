@@ -1,5 +1,6 @@
 """The trainer: curriculum, loss weights, budget, checkpoints it writes."""
 import json
+import math
 import re
 
 import torch
@@ -138,3 +139,20 @@ def test_bf16_autocast_trains_through_an_adaptive_softmax():
     assert nll.dtype == torch.float32 and nll.shape == (48,) and torch.isfinite(nll).all()
     nll.mean().backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_a_training_step_counts_real_targets_and_reports_their_mean_loss(tmp_path):
+    """The step's loss is summed on the device over every position (padding scores 0 there) and divided by
+    the targets counted on the host: with lr 0 and no dropout it is the scorer's mean loss on that batch."""
+    from model.batching import pad_batch
+
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    cfg = tiny_train_config(corpus, tmp_path / "models", lr=0.0, dropout=0.0, unk_dropout=0.0, bptt=5)
+    tokenizer, splits = load_splits(cfg)
+    trainer = Trainer(cfg, tokenizer, splits)
+    assert not trainer.model.config.adaptive_cutoffs  # the full-softmax step is the one under test
+    passages = sorted(splits["train"], key=len)[:3] + [max(splits["train"], key=len)]  # much padding
+    tokens, mean_loss = trainer.train_batch(pad_batch(passages, tokenizer.pad_id), skip_empty=True)
+    assert tokens == sum(len(p) - 1 for p in passages)
+    scored = evaluate_split(trainer.model, passages, tokenizer.pad_id)["perplexity"]
+    assert abs(mean_loss - math.log(scored)) < 1e-4
