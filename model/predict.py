@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -101,15 +102,19 @@ class Predictor:
         cfg = self.model.config
         return (2 if cfg.cell == "lstm" else 1, cfg.num_layers, 1, cfg.hidden_size)
 
-    def state_to_tensor(self, state: State) -> torch.Tensor:
-        return torch.stack(state) if isinstance(state, tuple) else state.unsqueeze(0)
+    def state_to_array(self, state: State) -> np.ndarray:
+        """State → one float32 array (parts, num_layers, 1, hidden), as a state token carries it."""
+        parts = state if isinstance(state, tuple) else (state,)
+        return np.stack([part.detach().numpy() for part in parts])
 
-    def tensor_to_state(self, packed: torch.Tensor) -> State:
-        if tuple(packed.shape) != self.state_shape():
-            raise ValueError(f"state has shape {tuple(packed.shape)}, this model needs {self.state_shape()}")
-        return (packed[0], packed[1]) if self.model.config.cell == "lstm" else packed[0]
+    def array_to_state(self, packed: np.ndarray) -> State:
+        """The inverse of state_to_array (float32, C order); ValueError if the shape is not this model's."""
+        if packed.shape != self.state_shape():
+            raise ValueError(f"state has shape {packed.shape}, this model needs {self.state_shape()}")
+        if self.model.config.cell == "lstm":
+            return torch.from_numpy(packed[0]), torch.from_numpy(packed[1])
+        return torch.from_numpy(packed[0])
 
-    @torch.inference_mode()
     def advance(self, ids: list[int], state: State | None = None) -> State:
         """Run the recurrence over `ids` from `state` (zero state if None); return the new state."""
         if not ids:
@@ -118,6 +123,10 @@ class Predictor:
             return state
         if self._recurrence is not None and len(ids) <= CELL_STEPS_UP_TO:
             return self._recurrence.advance(ids, self.model.initial_state(1) if state is None else state)
+        return self._encode(ids, state)
+
+    @torch.inference_mode()
+    def _encode(self, ids: list[int], state: State | None) -> State:
         _, state = self.model.encode(torch.tensor([ids], dtype=torch.long), state)  # ids as (1, T)
         return state
 
@@ -162,13 +171,17 @@ class Predictor:
         state = self.advance(ids, state)
         return PredictResult(self.top_words(state, k, prefix), state, len(ids))
 
-    @torch.inference_mode()
     def top_words(self, state: State, k: int, prefix: str | None = None) -> list[Prediction]:
         """The top k after `state`: with an adaptive softmax from the head and only the tail clusters
-        that can hold one of them (the same answer as the full distribution), else from the full one."""
+        that can hold one of them (the same answer as the full distribution), else from the full one;
+        in numpy where the model allows (model/fast_step.py)."""
         if not prefix and self._numpy_top is not None:
             forms = self.tokenizer.display_forms
             return [Prediction(forms[i], round(p, 6)) for i, p in self._numpy_top.top(self._output(state).numpy(), k)]
+        return self._top_words_torch(state, k, prefix)
+
+    @torch.inference_mode()
+    def _top_words_torch(self, state: State, k: int, prefix: str | None) -> list[Prediction]:
         if not prefix:
             quick = self._top_from_head(state, k)
             if quick is not None:

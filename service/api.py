@@ -76,7 +76,7 @@ def state_from_token(predictor: Predictor, token: str | None) -> State | None:
     if token is None:
         return None
     try:
-        return predictor.tensor_to_state(signer().decode(token, predictor.version))
+        return predictor.array_to_state(signer().decode(token, predictor.version))
     except StateFromOtherModel as e:
         raise APIError(409, "state_model_mismatch", str(e)) from None
     except (InvalidStateToken, ValueError) as e:
@@ -84,7 +84,7 @@ def state_from_token(predictor: Predictor, token: str | None) -> State | None:
 
 
 def token_for(predictor: Predictor, state: State) -> str:
-    return signer().encode(predictor.version, predictor.state_to_tensor(state))
+    return signer().encode(predictor.version, predictor.state_to_array(state))
 
 
 def empty_prompt(where: str = "prompt") -> APIError:

@@ -21,7 +21,6 @@ import hmac
 import struct
 
 import numpy as np
-import torch
 
 MAGIC = b"NWS1"
 HEADER = struct.Struct("<4sH")  # magic, version length
@@ -53,16 +52,16 @@ class StateSigner:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._secret, payload, "sha256")  # one-shot: a third of hmac.new(...).digest()'s time
 
-    def encode(self, version: str, state: torch.Tensor) -> str:
-        """state: (parts, layers, 1, hidden) float tensor → token string."""
+    def encode(self, version: str, state: np.ndarray) -> str:
+        """state: (parts, layers, 1, hidden) float array → token string."""
         parts, layers, _, hidden = state.shape
         name = version.encode("utf-8")
-        values = state.detach().to(torch.float32).numpy().astype("<f4", copy=False).tobytes()  # C order
+        values = state.astype("<f4", copy=False).tobytes()  # C order
         payload = HEADER.pack(MAGIC, len(name)) + name + SHAPE.pack(parts, layers, hidden) + values
         return base64.urlsafe_b64encode(payload + self._mac(payload)).rstrip(b"=").decode("ascii")
 
-    def decode(self, token: str, served_version: str) -> torch.Tensor:
-        """token → (parts, layers, 1, hidden) tensor; raises InvalidStateToken or StateFromOtherModel."""
+    def decode(self, token: str, served_version: str) -> np.ndarray:
+        """token → (parts, layers, 1, hidden) float32 array; raises InvalidStateToken or StateFromOtherModel."""
         if len(token) > MAX_TOKEN_CHARS:
             raise InvalidStateToken("the state token is too long")
         try:
@@ -86,4 +85,4 @@ class StateSigner:
         if len(payload) - offset != 4 * parts * layers * hidden:
             raise InvalidStateToken("the state token's size does not match its shape")
         values = np.frombuffer(payload, dtype="<f4", offset=offset).astype(np.float32)  # a writable copy
-        return torch.from_numpy(values.reshape(parts, layers, 1, hidden))
+        return values.reshape(parts, layers, 1, hidden)

@@ -259,12 +259,12 @@ def test_predictor_state_round_trip_keeps_every_part(lstm_models_dir):
 
     predictor = Predictor(load_latest(lstm_models_dir))
     state = predictor.predict("the clouds are").state
-    packed = predictor.state_to_tensor(state)
-    assert tuple(packed.shape) == predictor.state_shape() == (2, 2, 1, 24)
-    h, c = predictor.tensor_to_state(packed)
+    packed = predictor.state_to_array(state)
+    assert packed.shape == predictor.state_shape() == (2, 2, 1, 24)
+    h, c = predictor.array_to_state(packed)
     assert torch.equal(h, state[0]) and torch.equal(c, state[1])
     with pytest.raises(ValueError):
-        predictor.tensor_to_state(packed[:1])
+        predictor.array_to_state(packed[:1])
 
 
 def test_the_service_can_serve_int8_weights(tiny_models_dir):
