@@ -71,6 +71,10 @@ class TrainConfig:
     min_frequency: int = 2  # words seen once are left to <unk>, which then gets trained
     as_is_tokens: bool = False  # case kept, whitespace split only (pre-tokenized corpora: WikiText)
     batch_size: int = 32
+    # Cut training passages into pieces of at most this many tokens, each trained from the zero state.
+    # For corpora of long documents (a WikiText article is ~3,300 tokens): a batch then mixes many
+    # documents instead of walking the same few for dozens of consecutive updates. 0 = whole passages.
+    chunk_tokens: int = 0
     bptt: int = 35  # window length; the cue still crosses 400-word gaps, and more steps per token: docs/results.md
     lr: float = 4e-3  # Adam; 3e-3 learned the cue binding markedly slower (docs/results.md)
     optimizer: str = "adam"  # or "sgd" (plain, as the textbook loop: lr ~20)
@@ -138,6 +142,8 @@ class Trainer:
                  cluster: Cluster | None = None):
         self.cfg = cfg
         self.tokenizer = tokenizer
+        if cfg.chunk_tokens:
+            splits = dict(splits, train=chunk_passages(splits["train"], cfg.chunk_tokens))
         self.splits = splits
         self.cluster = cluster or Cluster(device_for_rank(cfg.device))
         self.device = self.cluster.device
@@ -467,6 +473,12 @@ class Trainer:
             raise TrainStateError(f"the saved state does not fit this run ({type(e).__name__}: {e})") from None
 
 
+def chunk_passages(passages: list[list[int]], size: int) -> list[list[int]]:
+    """Each passage cut into consecutive pieces of at most `size` tokens (pieces of one token, which
+    predict nothing, left out)."""
+    return [p[i : i + size] for p in passages for i in range(0, len(p), size) if len(p[i : i + size]) > 1]
+
+
 def on_cpu(value):
     """A copy of a state dict (nested dicts and lists of tensors) with every tensor on the CPU."""
     if isinstance(value, torch.Tensor):
@@ -689,6 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-is-tokens", action="store_true",
                    help="keep case and split on whitespace only (pre-tokenized text such as WikiText)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="passages per batch")
+    p.add_argument("--chunk-tokens", type=int, default=d.chunk_tokens,
+                   help="cut training passages into pieces of at most this many tokens (0 = whole passages)")
     p.add_argument("--bptt", type=int, default=d.bptt, help="truncated-BPTT window, in tokens")
     p.add_argument("--lr", type=float, default=d.lr, help="learning rate at the start (decays linearly to a tenth)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer, help="Adam, or plain SGD")

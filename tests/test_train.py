@@ -156,3 +156,17 @@ def test_a_training_step_counts_real_targets_and_reports_their_mean_loss(tmp_pat
     assert tokens == sum(len(p) - 1 for p in passages)
     scored = evaluate_split(trainer.model, passages, tokenizer.pad_id)["perplexity"]
     assert abs(mean_loss - math.log(scored)) < 1e-4
+
+
+def test_chunked_passages_cover_the_text_in_order_and_train(tmp_path):
+    from model.train import chunk_passages
+
+    passages = [list(range(10)), [20, 21, 22], [30]]
+    assert chunk_passages(passages, 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9], [20, 21, 22]]
+    assert chunk_passages([[1, 2, 3, 4, 5]], 2) == [[1, 2], [3, 4]]  # the lone last token predicts nothing
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    cfg = tiny_train_config(corpus, tmp_path / "models", chunk_tokens=6)
+    tokenizer, splits = load_splits(cfg)
+    trainer = Trainer(cfg, tokenizer, splits)
+    assert max(map(len, trainer.splits["train"])) == 6 < max(map(len, splits["train"]))
+    assert trainer.splits["valid"] is splits["valid"]  # scored whole, from the zero state, as at inference
