@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import cache
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -34,8 +35,14 @@ def set_served_version(version: str | None, previous: str | None) -> None:
         MODEL_INFO.labels(version).set(1)
 
 
+@cache
+def _child(metric, *labels: str):
+    """A metric's child for these label values, looked up once (labels() validates and locks per call)."""
+    return metric.labels(*labels)
+
+
 def count_tokens(route: str, n: int) -> None:
-    TOKENS.labels(route).inc(n)
+    _child(TOKENS, route).inc(n)
 
 
 def _registry() -> CollectorRegistry:
@@ -62,7 +69,7 @@ def instrument(app: Flask) -> None:
         start = g.get("metrics_start")
         route = request.url_rule.rule if request.url_rule else "unmatched"
         status = str(response.status_code)
-        REQUESTS.labels(route, request.method, status).inc()
+        _child(REQUESTS, route, request.method, status).inc()
         if start is not None:
-            LATENCY.labels(route, status).observe(time.perf_counter() - start)
+            _child(LATENCY, route, status).observe(time.perf_counter() - start)
         return response
