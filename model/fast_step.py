@@ -37,11 +37,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    shifted = x - x.max()
-    return shifted - np.log(np.exp(shifted).sum())
-
-
 class NumpyRecurrence:
     """nn.GRU / nn.LSTM / nn.RNN (eval mode), one token at a time, from a torch State to a torch State."""
 
@@ -110,8 +105,9 @@ class NumpyTopK:
             bounds = output.cutoffs  # cluster i holds ids bounds[i] up to bounds[i + 1]
             self.tails = [(_view(tail[0].weight), _view(tail[1].weight)) for tail in output.tail]
             self.tail_starts = bounds[:-1]
-            self.offerable_in_tail = [offerable[(offerable >= lo) & (offerable < hi)] - lo
+            self.offerable_in_tail = [offerable[(offerable >= lo) & (offerable < hi)]  # word ids
                                       for lo, hi in zip(bounds[:-1], bounds[1:])]
+            self.offerable_in_tail_local = [ids - lo for ids, lo in zip(self.offerable_in_tail, self.tail_starts)]
         else:
             self.weight, self.bias = _view(output.weight), _view(output.bias)  # (V, H)
             self.offerable = offerable
@@ -134,27 +130,43 @@ class NumpyTopK:
         z = self.weight @ hidden
         return z if self.bias is None else z + self.bias
 
-    def tail_log_probs(self, hidden: np.ndarray, cluster: int, cluster_log_prob: float) -> np.ndarray:
-        """Log-probs of the words of tail `cluster`, given that cluster's head log-prob."""
+    def tail_logits(self, hidden: np.ndarray, cluster: int) -> np.ndarray:
+        """Logits of the words of tail `cluster` (ids cutoffs[cluster] up to cutoffs[cluster + 1])."""
         projection, words = self.tails[cluster]
-        return _log_softmax(words @ (projection @ hidden)) + cluster_log_prob
+        return words @ (projection @ hidden)
 
     def top(self, hidden: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """hidden (H,) float32 → the k most likely offerable (word id, probability), most likely first."""
-        log_probs = _log_softmax(self._logits(hidden))
-        values, chosen = _best(log_probs[self.offerable], self.offerable, k)
+        """hidden (H,) float32 → the k most likely offerable (word id, probability), most likely first.
+
+        Log-probs are (logit − max) − log Σ exp(logit − max), as log_softmax computes them, but the
+        last subtraction is done for the chosen k only."""
+        shifted, log_sum = _shifted_and_log_sum(self._logits(hidden))
+        values, chosen = _best(shifted[self.offerable], self.offerable, k)
+        values = values - log_sum
         if self.adaptive:
-            clusters = log_probs[self.shortlist:].tolist()  # a handful: compared as Python floats
+            clusters = (shifted[self.shortlist:] - log_sum).tolist()  # a handful: compared as Python floats
             for cluster in sorted(range(len(clusters)), key=clusters.__getitem__, reverse=True):
                 if len(values) == k and clusters[cluster] <= values[-1]:
                     break  # neither this cluster nor any less likely one can beat the k-th word
-                tail_ids = self.offerable_in_tail[cluster]
-                if tail_ids.size == 0:
+                if self.offerable_in_tail[cluster].size == 0:
                     continue
-                words = self.tail_log_probs(hidden, cluster, clusters[cluster])
-                tail_values, tail_chosen = _best(words[tail_ids], tail_ids + self.tail_starts[cluster], k)
+                words, words_log_sum = _shifted_and_log_sum(self.tail_logits(hidden, cluster))
+                words = words[self.offerable_in_tail_local[cluster]]
+                tail_ids = self.offerable_in_tail[cluster]
+                if len(values) == k:  # only words that can beat the k-th so far (with a margin for rounding)
+                    bar = float(values[-1]) - clusters[cluster] + float(words_log_sum) - 1e-4
+                    keep = np.flatnonzero(words > bar)
+                    words, tail_ids = words[keep], tail_ids[keep]
+                tail_values, tail_chosen = _best(words, tail_ids, k)
+                tail_values = (tail_values - words_log_sum) + np.float32(clusters[cluster])
                 values, chosen = _best(np.concatenate([values, tail_values]), np.concatenate([chosen, tail_chosen]), k)
         return list(zip(chosen.tolist(), np.exp(values).tolist()))
+
+
+def _shifted_and_log_sum(logits: np.ndarray) -> tuple[np.ndarray, np.float32]:
+    """(logits − max, log Σ exp(logits − max)): their difference is log_softmax(logits)."""
+    shifted = logits - logits.max()
+    return shifted, np.log(np.exp(shifted).sum())
 
 
 def _best(values: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
