@@ -92,6 +92,7 @@ class Predictor:
             self._tail_starts = bounds[:-1]
             self._offerable_in_tail = [self._offerable_ids[(self._offerable_ids >= lo) & (self._offerable_ids < hi)]
                                        for lo, hi in zip(bounds[:-1], bounds[1:])]
+        self._state_shape = self.state_shape()
         # The numpy hot path, where the model is one it reproduces exactly (float32); else None.
         self._recurrence = NumpyRecurrence.build(self.model)
         self._numpy_top = NumpyTopK.build(self.model, self._offerable_ids.numpy())
@@ -107,14 +108,15 @@ class Predictor:
 
     def state_to_array(self, state: State) -> np.ndarray:
         """State → one float32 array (parts, num_layers, 1, hidden), as a state token carries it."""
-        parts = state if isinstance(state, tuple) else (state,)
-        return np.stack([part.detach().numpy() for part in parts])
+        if isinstance(state, tuple):
+            return np.stack([part.detach().numpy() for part in state])
+        return state.detach().numpy()[None]  # a view: no copy for one part
 
     def array_to_state(self, packed: np.ndarray) -> State:
         """The inverse of state_to_array (float32, C order); ValueError if the shape is not this model's."""
-        if packed.shape != self.state_shape():
-            raise ValueError(f"state has shape {packed.shape}, this model needs {self.state_shape()}")
-        if self.model.config.cell == "lstm":
+        if packed.shape != self._state_shape:
+            raise ValueError(f"state has shape {packed.shape}, this model needs {self._state_shape}")
+        if len(packed) == 2:  # an LSTM's (h, c)
             return torch.from_numpy(packed[0]), torch.from_numpy(packed[1])
         return torch.from_numpy(packed[0])
 
