@@ -4,9 +4,12 @@
     .venv/bin/python bench/api_speed.py --models-dir DIR     # another models folder
     .venv/bin/python bench/api_speed.py --tiny               # a tiny model trained on the spot (smoke run)
 
-Both run under gunicorn with service/gunicorn.conf.py, 2 sync workers, no access log, one after
-the other on a free loopback port. wrk (bench/post_json.lua, --latency) drives each cell for
---duration seconds at 1 connection (-t1) and at 8 connections (-t2):
+Both run under gunicorn with service/gunicorn.conf.py, 2 sync workers, no access log, each on a free
+loopback port, up at the same time (an idle one costs nothing). wrk (bench/post_json.lua, --latency)
+drives each cell at 1 connection (-t1) and at 8 connections (-t2) for --duration seconds in all, cut
+into --rounds rounds: each round visits every cell once, so the bare app and the service are measured
+minutes apart at most and a drift of the machine (another process, a slow minute) hits every cell
+alike. A cell's figures are the medians over its rounds; a ratio is the median of the rounds' ratios.
 
 - bare:        bench/bare_app.py, constant JSON (the web stack alone);
 - stateless:   POST /v1/predict with a 50-word prompt;
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -63,30 +67,37 @@ def check_incremental(url: str, history_words: int, token: str) -> str:
     return "yes" if same else f"NO: {step['predictions'][:2]} vs {whole['predictions'][:2]}"
 
 
-def measure(server: Server, cells: list[tuple[str, dict]], work: Path, duration: float, rows: list[dict]) -> None:
-    url = server.url + "/v1/predict"
-    run_wrk(url, [cells[0][1]], work, 2, 8)  # warm-up: both workers, first requests, allocator
-    for name, body in cells:
-        for connections in (1, 8):
-            figures, _ = run_wrk(url, [body], work, duration, connections, threads=1 if connections == 1 else 2)
-            figures.update(name=name, connections=connections)
-            rows.append(figures)
-            print(f"  {name}, c{connections}: {figures['rps']:.0f} req/s, p50 {figures['p50_us'] / 1000:.2f} ms, "
-                  f"p99 {figures['p99_us'] / 1000:.2f} ms", flush=True)
+def measure(cells: list[tuple[str, str, dict]], work: Path, duration: float, rounds: int) -> list[list[dict]]:
+    """cells: (name, url, body). Returns, per round, one row of figures per cell and connection count."""
+    for _, url, body in cells:
+        run_wrk(url, [body], work, 2, 8)  # warm-up: both workers, first requests, allocator
+    per_round = []
+    for r in range(rounds):
+        rows = []
+        for name, url, body in cells:
+            for connections in (1, 8):
+                figures, _ = run_wrk(url, [body], work, duration / rounds, connections,
+                                     threads=1 if connections == 1 else 2)
+                figures.update(name=name, connections=connections)
+                rows.append(figures)
+                print(f"  round {r + 1}, {name}, c{connections}: {figures['rps']:.0f} req/s, "
+                      f"p50 {figures['p50_us'] / 1000:.2f} ms, p99 {figures['p99_us'] / 1000:.2f} ms", flush=True)
+        per_round.append(rows)
+    return per_round
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="models folder (its newest version is served)")
     p.add_argument("--tiny", action="store_true", help="serve a tiny model trained on the spot instead")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per cell (8 cells)")
+    p.add_argument("--duration", type=float, default=12.0, help="seconds per cell in all rounds (8 cells)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds, each visiting every cell once")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = p.parse_args(argv)
 
     busy = cpu_busy(2.0)
     print(f"{os.cpu_count()} cores, {100 * busy:.0f}% busy over 2 s before the start"
           + ("  (not quiet: figures will be low and noisy)" if busy > 0.1 else ""))
-    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="api-speed-") as tmp:
         work = Path(tmp)
         models_dir = args.models_dir
@@ -95,17 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             install_version(train_tiny_versions(work)[0], models_dir)
         body50 = {"prompt": words(50), "k": 5}
 
-        with Server(work / "bare.log", app="bench.bare_app:create_app()", access_log=False) as bare:
+        with Server(work / "bare.log", app="bench.bare_app:create_app()", access_log=False) as bare, \
+                Server(work / "service.log", models_dir, access_log=False) as service:
             bare.wait_ready()
-            print("bare Flask app:")
-            measure(bare, [("bare", body50)], work, args.duration, rows)
-
-        with Server(work / "service.log", models_dir, access_log=False) as service:
             service.wait_ready()
             url = service.url + "/v1/predict"
             info = requests.get(service.url + "/readyz", timeout=10).json()
-            print(f"service, model {info.get('model')} from {models_dir}:")
-            cells = [("stateless, 50 words", body50)]
+            print(f"bare Flask app, and the service with model {info.get('model')} from {models_dir}:")
+            cells = [("bare", bare.url + "/v1/predict", body50), ("stateless, 50 words", url, body50)]
             for history in (10, 1000):
                 token = state_after(url, history)
                 if token is None:
@@ -113,24 +121,44 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 print(f"  state after {history} words: {len(token)} characters; "
                       f"incremental = whole text: {check_incremental(url, history, token)}")
-                cells.append((f"incremental, {history:,} words of history",
+                cells.append((f"incremental, {history:,} words of history", url,
                               {"prompt": NEW_WORD, "k": 5, "state": token}))
-            measure(service, cells, work, args.duration, rows)
+            per_round = measure(cells, work, args.duration, args.rounds)
 
     busy = cpu_busy(2.0)
     print(f"{100 * busy:.0f}% busy over 2 s after the end" + ("  (not quiet: compare with care)" if busy > 0.1 else ""))
-    return report(rows, args.strict)
+    return report(per_round, args.strict)
 
 
-def report(rows: list[dict], strict: bool) -> int:
-    print("\n| endpoint | connections | req/s | p50 ms | p99 ms | failed |")
+def median_rows(per_round: list[list[dict]]) -> list[dict]:
+    """One row per cell: the median over the rounds of each figure; failures summed."""
+    rows = []
+    for i, first in enumerate(per_round[0]):
+        cells = [rows_of_round[i] for rows_of_round in per_round]
+        row = {key: statistics.median(c[key] for c in cells) for key in ("rps", "p50_us", "p99_us")}
+        row.update(name=first["name"], connections=first["connections"],
+                   non2xx=sum(c["non2xx"] for c in cells), socket_errors=sum(c["socket_errors"] for c in cells))
+        rows.append(row)
+    return rows
+
+
+def report(per_round: list[list[dict]], strict: bool) -> int:
+    rows = median_rows(per_round)
+    print(f"\nMedians over {len(per_round)} rounds:")
+    print("| endpoint | connections | req/s | p50 ms | p99 ms | failed |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         failed = r["non2xx"] + r["socket_errors"]
         print(f"| {r['name']} | {r['connections']} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.2f} | "
               f"{r['p99_us'] / 1000:.2f} | {failed} |")
     cell = {(r["name"], r["connections"]): r for r in rows}
-    bare8 = cell[("bare", 8)]
+    by_round = [{(r["name"], r["connections"]): r for r in rows_of_round} for rows_of_round in per_round]
+
+    def round_ratio(top: tuple[str, int], bottom: tuple[str, int], key: str) -> tuple[float, list[float]]:
+        """The median over the rounds of top ÷ bottom, each round's pair measured minutes apart at most."""
+        ratios = [c[top][key] / c[bottom][key] for c in by_round]
+        return statistics.median(ratios), ratios
+
     missed = []
 
     def verdict(ok: bool, what: str) -> str:
@@ -145,19 +173,20 @@ def report(rows: list[dict], strict: bool) -> int:
             print(f"{name}: not measured (the service gave no state token)")
             missed.append(name)
             continue
-        ratio = cell[(name, 8)]["rps"] / bare8["rps"]
+        ratio, ratios = round_ratio((name, 8), ("bare", 8), "rps")
         p99 = cell[(name, 8)]["p99_us"] / 1000
         print(f"{name}: req/s ÷ bare req/s at c8 = {ratio:.2f} ({verdict(ratio >= TARGETS['throughput'], 'throughput')} "
-              f"≥ {TARGETS['throughput']}); p99 at c8 = {p99:.2f} ms ({verdict(p99 <= TARGETS['p99_ms'], 'p99')} "
-              f"≤ {TARGETS['p99_ms']:.0f} ms)")
+              f"≥ {TARGETS['throughput']}; rounds {', '.join(f'{x:.2f}' for x in ratios)}); "
+              f"p99 at c8 = {p99:.2f} ms ({verdict(p99 <= TARGETS['p99_ms'], 'p99')} ≤ {TARGETS['p99_ms']:.0f} ms)")
     long, short = ("incremental, 1,000 words of history", 1), ("incremental, 10 words of history", 1)
     if long in cell and short in cell:
-        ratio = cell[long]["p50_us"] / cell[short]["p50_us"]
-        ratio8 = cell[(long[0], 8)]["p50_us"] / cell[(short[0], 8)]["p50_us"]
+        ratio, ratios = round_ratio(long, short, "p50_us")
+        ratio8, _ = round_ratio((long[0], 8), (short[0], 8), "p50_us")
         print(f"latency after 1,000 words ÷ after 10 words (p50 at c1) = {ratio:.2f} "
-              f"({verdict(ratio <= TARGETS['history'], 'history')} ≤ {TARGETS['history']}); at c8: {ratio8:.2f}")
-    stateless = cell[("stateless, 50 words", 8)]
-    print(f"(stateless 50 words ÷ bare at c8: {stateless['rps'] / bare8['rps']:.2f})")
+              f"({verdict(ratio <= TARGETS['history'], 'history')} ≤ {TARGETS['history']}; "
+              f"rounds {', '.join(f'{x:.2f}' for x in ratios)}); at c8: {ratio8:.2f}")
+    stateless, _ = round_ratio(("stateless, 50 words", 8), ("bare", 8), "rps")
+    print(f"(stateless 50 words ÷ bare at c8: {stateless:.2f})")
 
     failed = sum(r["non2xx"] + r["socket_errors"] for r in rows)
     if failed:
