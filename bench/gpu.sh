@@ -10,6 +10,7 @@
 #
 #   bash bench/gpu.sh                              # both, on a CUDA machine, WikiText-2 at ../shared
 #   DATA=.wt2 RUNS=sprint bash bench/gpu.sh        # the data copied into the checkout; one of the two
+#   RUNS=profile bash bench/gpu.sh                 # where a sprint window's time goes (torch.profiler)
 #   DEVICE=cpu MINUTES_SCALE=0.05 SIZE=32 bash bench/gpu.sh   # CPU smoke run, tiny models (~1 minute)
 #
 # Reference on one H100 (issue 6): the textbook loop (2x650 tied LSTM, dropout 0.5, batch 20, bptt 35,
@@ -41,6 +42,10 @@ DISTANCE_ARGS=${DISTANCE_ARGS:---embedding-size ${SIZE:-1024} --hidden-size ${SI
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$PY" -m corpus.build --text-dir "$DATA" --no-synthetic --out-dir "$OUT/corpus"
 
+# What every run shares: the corpus, the words as they are, a tied 2-layer LSTM, the device.
+COMMON="--corpus-dir $OUT/corpus --as-is-tokens --cell lstm --num-layers 2 --tie-weights --full-softmax
+    --batch-size 64 --bptt 70 --device $DEVICE $BF16 --vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0"
+
 run() {  # name, training minutes, validate every (minutes), model/optimiser arguments
     local name=$1 minutes validate start
     minutes=$(awk "BEGIN {print $2 * $MINUTES_SCALE}")
@@ -48,9 +53,7 @@ run() {  # name, training minutes, validate every (minutes), model/optimiser arg
     start=$(date +%s)
     echo "== $name: $minutes min, $4"
     # shellcheck disable=SC2086  # the argument lists are meant to split
-    "$PY" -m model.train --corpus-dir "$OUT/corpus" --models-dir "$OUT/$name" --as-is-tokens \
-        --cell lstm --num-layers 2 --tie-weights --full-softmax --batch-size 64 --bptt 70 $4 \
-        --device "$DEVICE" $BF16 --vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0 \
+    "$PY" -m model.train --models-dir "$OUT/$name" $COMMON $4 \
         --epochs 1000 --max-tokens 0 --max-minutes "$minutes" --validate-minutes "$validate" \
         --checkpoint-minutes 0 2>&1 | grep -v "tok/s" || true
     echo "$name wall time, start to saved version: $(( $(date +%s) - start )) s"
@@ -73,6 +76,9 @@ for name in $RUNS; do
     case $name in
         sprint) run sprint 1 0.1 "$SPRINT_ARGS" ;;
         distance) run distance 5.4 0.5 "$DISTANCE_ARGS" ;;
-        *) echo "unknown run: $name (sprint, distance)" >&2; exit 2 ;;
+        profile)  # where a window's time goes, with the sprint's settings (bench/gpu_profile.py; ~20 s on a GPU)
+            # shellcheck disable=SC2086  # the argument lists are meant to split
+            "$PY" bench/gpu_profile.py --batches 3 -- --models-dir "$OUT/profile" $COMMON $SPRINT_ARGS ;;
+        *) echo "unknown run: $name (sprint, distance, profile)" >&2; exit 2 ;;
     esac
 done

@@ -1,0 +1,74 @@
+"""Where a training window's time goes: the trainer's own step, timed and profiled for a few batches.
+
+    .venv/bin/python bench/gpu_profile.py --batches 3 -- --corpus-dir data/gpu/corpus --device cuda --bf16 ...
+
+Everything after `--` is model.train's command line (model, batch, bptt, device). One warm-up batch,
+then `--batches` batches are timed (the device synchronised at each end) and profiled with
+torch.profiler. It prints tokens/s, milliseconds per window, how much of that the device was busy
+(kernel time ÷ wall time: well below 1 means the host's launches are the limit, not the GPU), and
+the operators that took the most device time, or host time on a CPU.
+
+`RUNS=profile bash bench/gpu.sh` runs it with the sprint's settings (20 s or so on a GPU).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+from torch.profiler import ProfilerActivity, profile  # noqa: E402
+
+from model.batching import pad_batch  # noqa: E402
+from model.train import Trainer, load_splits, parse_args  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    ours, train_args = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batches", type=int, default=3, help="batches timed and profiled, after one warm-up")
+    p.add_argument("--rows", type=int, default=15, help="operators listed")
+    args = p.parse_args(ours)
+    cfg = parse_args(train_args)
+    tokenizer, splits = load_splits(cfg)
+    trainer = Trainer(cfg, tokenizer, splits)
+    passages = trainer.splits["train"]
+    batches = trainer.epoch_batches[0][: args.batches + 1]
+    cuda = trainer.device.type == "cuda"
+
+    def sync() -> None:
+        if cuda:
+            torch.cuda.synchronize(trainer.device)
+
+    def run(batch_indices: list[int]) -> int:
+        batch = pad_batch([passages[i] for i in batch_indices], tokenizer.pad_id)
+        tokens, _ = trainer.train_batch(batch, skip_empty=True)
+        return tokens
+
+    run(batches[0])  # warm-up: kernels chosen, allocator filled
+    sync()
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    tokens, windows = 0, 0
+    with profile(activities=activities) as prof:
+        start = time.perf_counter()
+        for batch_indices in batches[1:]:
+            tokens += run(batch_indices)
+            windows += -(-max(len(passages[i]) - 1 for i in batch_indices) // cfg.bptt)
+        sync()
+        wall = time.perf_counter() - start
+    events = prof.key_averages()
+    device_us = sum(e.self_device_time_total for e in events) if cuda else 0.0
+    print(f"{trainer.device}: {tokens:,} tokens in {wall:.2f} s = {tokens / wall:,.0f} tokens/s; "
+          f"{windows} windows, {1000 * wall / max(windows, 1):.2f} ms each")
+    if cuda:
+        print(f"device busy {device_us / 1e6:.2f} s of {wall:.2f} s ({100 * device_us / 1e6 / wall:.0f}%)")
+    sort = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+    print(events.table(sort_by=sort, row_limit=args.rows))
+
+
+if __name__ == "__main__":
+    main()
