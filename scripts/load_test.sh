@@ -50,7 +50,7 @@ fi
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
 # NEXTWORD_ACCESS_LOG empty: no access log line per request (service/gunicorn.conf.py).
-HOST=127.0.0.1 PORT=$port NEXTWORD_WORKERS=2 NEXTWORD_MODELS_DIR=$MODELS_DIR NEXTWORD_ACCESS_LOG= \
+HOST=127.0.0.1 PORT=$port NEXTWORD_WORKERS=2 NEXTWORD_MODELS_DIR=$MODELS_DIR NEXTWORD_ACCESS_LOG='' \
     "$PY" -m gunicorn -c service/gunicorn.conf.py 'service:create_app()' \
     >"$work/server.log" 2>&1 &
 server=$!

@@ -16,7 +16,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile"]
-SHELL_SCRIPTS = ["docker/entrypoint.sh", "docker/nginx/run.sh", "docker/make_base_image.sh", "scripts/docker_smoke.sh"]
+# Every shell script of the project, the benchmarks' too (outside the venv and generated data).
+SHELL_SCRIPTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/*.sh")
+                       if not p.relative_to(ROOT).parts[0].startswith((".", "data")))
 
 
 def tool(name: str) -> str:
