@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
-from model.batching import pad_batch  # noqa: E402
+from model.batching import pad_batch, windows  # noqa: E402
 from model.train import Trainer, load_splits, parse_args  # noqa: E402
 
 
@@ -44,26 +44,23 @@ def main(argv: list[str] | None = None) -> None:
         if cuda:
             torch.cuda.synchronize(trainer.device)
 
-    def run(batch_indices: list[int]) -> int:
-        batch = pad_batch([passages[i] for i in batch_indices], tokenizer.pad_id)
-        tokens, _ = trainer.train_batch(batch, skip_empty=True)
-        return tokens
-
-    run(batches[0])  # warm-up: kernels chosen, allocator filled
+    padded = [pad_batch([passages[i] for i in b], tokenizer.pad_id) for b in batches]  # (B, L) each
+    trainer.train_batch(padded[0], skip_empty=True)  # warm-up: kernels chosen, allocator filled
     sync()
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    tokens, windows = 0, 0
+    tokens = 0
     with profile(activities=activities) as prof:
         start = time.perf_counter()
-        for batch_indices in batches[1:]:
-            tokens += run(batch_indices)
-            windows += -(-max(len(passages[i]) - 1 for i in batch_indices) // cfg.bptt)
+        for batch in padded[1:]:
+            tokens += trainer.train_batch(batch, skip_empty=True)[0]
         sync()
         wall = time.perf_counter() - start
+    # The windows those batches were cut into, as train_batch cuts them.
+    steps = sum(1 for batch in padded[1:] for _ in windows(batch, cfg.bptt, tokenizer.pad_id))
     events = prof.key_averages()
     device_us = sum(e.self_device_time_total for e in events) if cuda else 0.0
     print(f"{trainer.device}: {tokens:,} tokens in {wall:.2f} s = {tokens / wall:,.0f} tokens/s; "
-          f"{windows} windows, {1000 * wall / max(windows, 1):.2f} ms each")
+          f"{steps} windows, {1000 * wall / max(steps, 1):.2f} ms each")
     if cuda:
         print(f"device busy {device_us / 1e6:.2f} s of {wall:.2f} s ({100 * device_us / 1e6 / wall:.0f}%)")
     sort = "self_cuda_time_total" if cuda else "self_cpu_time_total"

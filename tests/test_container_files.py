@@ -16,9 +16,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile"]
-# Every shell script of the project, the benchmarks' too (outside the venv and generated data).
-SHELL_SCRIPTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/*.sh")
-                       if not p.relative_to(ROOT).parts[0].startswith((".", "data")))
+# Every shell script of the project, the benchmarks' too; the venv and generated data are not walked.
+SHELL_SCRIPTS = sorted(str(p.relative_to(ROOT)) for top in ROOT.iterdir()
+                       if not top.name.startswith((".", "data"))
+                       for p in ([top] if top.is_file() else top.rglob("*")) if p.suffix == ".sh")
 
 
 def tool(name: str) -> str:
