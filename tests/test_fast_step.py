@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from model.checkpoint import load_version, save_version
+from model import fast_step
 from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.predict import CELL_STEPS_UP_TO, Predictor
 from model.quantize import quantize_int8
@@ -40,10 +41,14 @@ def flat(state) -> torch.Tensor:
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_numpy_steps_give_the_state_the_fused_torch_recurrence_gives(cell, layers):
+@pytest.mark.parametrize("input_table", [True, False], ids=["input-table", "no-input-table"])
+def test_numpy_steps_give_the_state_the_fused_torch_recurrence_gives(cell, layers, input_table, monkeypatch):
+    if not input_table:  # a vocabulary too large for the table of first-layer input projections
+        monkeypatch.setattr(fast_step, "INPUT_TABLE_MAX_BYTES", 0)
     model = random_model(cell, layers, "full")
     recurrence = NumpyRecurrence.build(model)
     assert recurrence is not None
+    assert (recurrence.input_table is not None) == input_table
     for trial in range(20):
         ids = [(7 * trial + 13 * j) % VOCAB for j in range(1 + trial % CELL_STEPS_UP_TO)]
         state = random_state(model, trial) if trial % 4 else model.initial_state(1)
