@@ -22,6 +22,8 @@ rounding; tests/test_fast_step.py checks it for every cell and both softmaxes. A
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import nn
@@ -76,7 +78,7 @@ class NumpyRecurrence:
             return None
         return cls(model)
 
-    def advance(self, ids: list[int], state: State) -> State:
+    def advance(self, ids: Sequence[int], state: State) -> State:
         """Run `ids` from `state` ((layers, 1, H) tensors) and return the new state, as torch tensors."""
         lstm = self.kind == "lstm"
         h = [row[0] for row in (state[0] if lstm else state).numpy()]  # per layer (H,)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import functools
 import json
 import math
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,13 @@ from model.rnn_lm import State
 # 89 against 182, still ahead at 8 (224 against 335); kept low because a larger model's fused call,
 # one matrix product for all the inputs, should overtake sooner (not measured).
 CELL_STEPS_UP_TO = 3
+
+# Prompts up to this long (the word or two typed since the last request) have their token ids
+# cached, the most recent SHORT_PROMPTS_CACHED of them: under load the tokenizer's tables are out
+# of cache and a one-word lookup cost ~30 µs of a ~700 µs request (py-spy, 2026-11-27). Bounded
+# in count and length, so at most a few MB.
+SHORT_PROMPT_CHARS = 64
+SHORT_PROMPTS_CACHED = 4096
 
 LINE_BREAK = "\n"
 # Tokens that attach to the word before them when generated text is written out.
@@ -93,6 +102,7 @@ class Predictor:
             self._offerable_in_tail = [self._offerable_ids[(self._offerable_ids >= lo) & (self._offerable_ids < hi)]
                                        for lo, hi in zip(bounds[:-1], bounds[1:])]
         self._state_shape = self.state_shape()
+        self._encode_short = _cached_encoder(self.tokenizer.encode, SHORT_PROMPTS_CACHED)
         # The numpy hot path, where the model is one it reproduces exactly (float32); else None.
         self._recurrence = NumpyRecurrence.build(self.model)
         self._numpy_top = NumpyTopK.build(self.model, self._offerable_ids.numpy())
@@ -120,7 +130,11 @@ class Predictor:
             return torch.from_numpy(packed[0]), torch.from_numpy(packed[1])
         return torch.from_numpy(packed[0])
 
-    def advance(self, ids: list[int], state: State | None = None) -> State:
+    def encode(self, prompt: str) -> Sequence[int]:
+        """The prompt's token ids (from the cache when it is short)."""
+        return self._encode_short(prompt) if len(prompt) <= SHORT_PROMPT_CHARS else self.tokenizer.encode(prompt)
+
+    def advance(self, ids: Sequence[int], state: State | None = None) -> State:
         """Run the recurrence over `ids` from `state` (zero state if None); return the new state."""
         if not ids:
             if state is None:
@@ -131,7 +145,7 @@ class Predictor:
         return self._encode(ids, state)
 
     @torch.inference_mode()
-    def _encode(self, ids: list[int], state: State | None) -> State:
+    def _encode(self, ids: Sequence[int], state: State | None) -> State:
         _, state = self.model.encode(torch.tensor([ids], dtype=torch.long), state)  # ids as (1, T)
         return state
 
@@ -172,7 +186,7 @@ class Predictor:
 
     def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: State | None = None) -> PredictResult:
         """Top-k next words after `prompt`, continuing from `state` when given."""
-        ids = self.tokenizer.encode(prompt)
+        ids = self.encode(prompt)
         state = self.advance(ids, state)
         return PredictResult(self.top_words(state, k, prefix), state, len(ids))
 
@@ -233,7 +247,7 @@ class Predictor:
         if seed is None:
             seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         generator = torch.Generator().manual_seed(seed)
-        ids = self.tokenizer.encode(prompt)
+        ids = self.encode(prompt)
         state = self.advance(ids, state)
         forms, eos = self.tokenizer.display_forms, self.tokenizer.eos_id
         words: list[str] = []
@@ -248,6 +262,14 @@ class Predictor:
             words.append(LINE_BREAK if next_id == eos else forms[next_id])
             state = self.advance([next_id], state)
         return Generation(words, join_words(words), seed, len(ids))
+
+
+def _cached_encoder(encode: Callable[[str], list[int]], size: int) -> Callable[[str], tuple[int, ...]]:
+    """encode, remembering its last `size` answers (tuples: one answer is shared by every caller)."""
+    @functools.lru_cache(maxsize=size)
+    def cached(text: str) -> tuple[int, ...]:
+        return tuple(encode(text))
+    return cached
 
 
 def join_words(words: list[str]) -> str:

@@ -9,6 +9,7 @@ import torch
 from model.checkpoint import load_version, save_version
 from model import fast_step
 from model.fast_step import NumpyRecurrence, NumpyTopK
+from model import predict as predict_module
 from model.predict import CELL_STEPS_UP_TO, Predictor
 from model.quantize import quantize_int8
 from model.rnn_lm import ModelConfig, RNNLanguageModel
@@ -134,3 +135,22 @@ def test_an_int8_model_keeps_the_torch_path(tmp_path):
                                                          "model": quantize_int8(predictor.loaded.model)}))
     assert quantized._recurrence is None and quantized._numpy_top is None
     assert len(quantized.predict("w1 w2 w3", 3).predictions) == 3
+
+
+def test_short_prompts_are_encoded_from_a_bounded_cache_long_ones_directly(tmp_path, monkeypatch):
+    predictor = predictor_for(tmp_path, "gru", "adaptive")
+    calls = []
+    encode = predictor.tokenizer.encode
+    monkeypatch.setattr(predictor.tokenizer, "encode", lambda text: calls.append(text) or encode(text))
+    monkeypatch.setattr(predictor, "_encode_short", predict_module._cached_encoder(predictor.tokenizer.encode, 2))
+    short = "w1 w2"
+    long_prompt = " ".join(["w3"] * 40)  # over SHORT_PROMPT_CHARS
+    assert len(long_prompt) > predict_module.SHORT_PROMPT_CHARS >= len(short)
+    for _ in range(3):
+        assert tuple(predictor.encode(short)) == tuple(encode(short))
+        assert tuple(predictor.encode(long_prompt)) == tuple(encode(long_prompt))
+    assert calls.count(short) == 1 and calls.count(long_prompt) == 3
+    for text in ("w4", "w5", "w6"):  # at most 2 kept: the oldest goes
+        predictor.encode(text)
+    predictor.encode(short)
+    assert calls.count(short) == 2
