@@ -118,9 +118,10 @@ class Server:
 
     def __init__(self, log_path: Path, models_dir: Path | None = None, app: str = "service:create_app()",
                  workers: int = 2, env: dict[str, str] | None = None, access_log: bool = True,
-                 config: Path | None = None) -> None:
+                 config: Path | None = None, root: Path = ROOT) -> None:
         self.log_path, self.models_dir, self.app, self.workers = Path(log_path), models_dir, app, workers
-        self.config = Path(config).resolve() if config else ROOT / "service" / "gunicorn.conf.py"
+        self.root = Path(root).resolve()  # the checkout whose code is served (bench/api_ab.py serves two)
+        self.config = Path(config).resolve() if config else self.root / "service" / "gunicorn.conf.py"
         self.access_log = access_log  # off for benchmarks: the cost of a log line per request is not the model's
         self.extra_env = env or {}
         self.port = free_port()
@@ -141,7 +142,7 @@ class Server:
         log = open(self.log_path, "wb")
         try:
             # A session of its own: stop() can end the master and its workers together, and only them.
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         finally:
             log.close()

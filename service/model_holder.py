@@ -15,7 +15,7 @@ import logging
 import threading
 from pathlib import Path
 
-from model.checkpoint import CheckpointError, list_versions, load_version
+from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
 from model.predict import Predictor
 from model.quantize import quantize_int8
 from service import metrics
@@ -58,6 +58,8 @@ class ModelHolder:
                     loaded = load_version(self.models_dir / version)
                     if self.quantize:
                         loaded.model = quantize_int8(loaded.model)
+                    else:  # one copy of the weights for all workers (model/checkpoint.py)
+                        share_weights(loaded)
                 except CheckpointError as e:
                     self.refused[version] = str(e)
                     log.error("refusing model version %s, still serving %s: %s", version, current, e)

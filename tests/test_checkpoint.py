@@ -1,3 +1,4 @@
+import hashlib
 import json
 import shutil
 
@@ -5,7 +6,7 @@ import pytest
 import torch
 
 from model import checkpoint
-from model.checkpoint import CheckpointError, list_versions, load_latest, load_version, save_version
+from model.checkpoint import CheckpointError, list_versions, load_latest, load_version, save_version, share_weights
 from model.rnn_lm import ModelConfig, RNNLanguageModel
 from model.tokenizer import train_tokenizer
 
@@ -100,3 +101,51 @@ def test_extra_files_are_covered_by_the_manifest(tmp_path):
     (path / "figure.png").write_bytes(b"changed")
     with pytest.raises(CheckpointError, match="figure.png does not match"):
         load_version(path)
+
+
+def _mapped_ranges(path) -> list[tuple[int, int]]:
+    """Address ranges of this process's memory maps of `path` (Linux /proc)."""
+    ranges = []
+    for line in open("/proc/self/maps"):
+        fields = line.split()
+        if len(fields) >= 6 and fields[5] == str(path):
+            lo, hi = fields[0].split("-")
+            ranges.append((int(lo, 16), int(hi, 16)))
+    return ranges
+
+
+@pytest.mark.parametrize("cell,tie,cutoffs", [("lstm", False, (4, 8)), ("gru", True, ())])
+def test_shared_weights_are_read_from_the_file_map_and_answer_as_the_copies(tmp_path, cell, tie, cutoffs):
+    _, tok, path = _saved(tmp_path, cell, tie, cutoffs)
+    copied, shared = load_version(path), load_version(path)
+    assert share_weights(shared) == len(list(shared.model.parameters()))  # every one (a tied weight once)
+    ranges = _mapped_ranges((path / "model.safetensors").resolve())
+    assert ranges
+    for name, param in shared.model.named_parameters():
+        address = param.data_ptr()
+        assert any(lo <= address < hi for lo, hi in ranges), name
+    tokens = torch.tensor([tok.encode("the clouds are in the")])
+    with torch.inference_mode():
+        torch.testing.assert_close(shared.model(tokens)[0], copied.model(tokens)[0], atol=1e-6, rtol=0)
+
+
+def test_a_write_to_a_shared_weight_stays_in_the_process(tmp_path):
+    _, _, path = _saved(tmp_path)
+    weights = path / "model.safetensors"
+    before = hashlib.sha256(weights.read_bytes()).hexdigest()
+    loaded = load_version(path)
+    share_weights(loaded)
+    with torch.no_grad():
+        for param in loaded.model.parameters():
+            param.add_(1.0)  # copy-on-write: this process's pages only
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == before
+    load_version(path)  # still matches its manifest
+
+
+def test_weights_changed_on_disk_after_the_checks_are_refused(tmp_path):
+    _, _, path = _saved(tmp_path)
+    loaded = load_version(path)
+    other = RNNLanguageModel(loaded.model.config)  # same shapes, other values
+    checkpoint.save_model(other, str(path / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="changed after it was verified"):
+        share_weights(loaded)
