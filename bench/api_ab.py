@@ -1,14 +1,14 @@
 """Is checkout B's incremental predict faster than checkout A's? Both served and loaded at once.
 
-    git worktree add /tmp/before HEAD~1 && ln -s "$PWD/.venv" /tmp/before/.venv
+    git worktree add /tmp/before HEAD~1
     .venv/bin/python bench/api_ab.py --a /tmp/before                 # B is this checkout
     .venv/bin/python bench/api_ab.py --a . --b .                      # A/A: the noise floor
 
 On this shared VM one server's req/s drifts by more than the changes worth measuring from one
 minute to the next, even with nothing of ours running (docs/benchmarks.md), so bench/api_speed.py's
 figures taken at different times cannot rank two versions of the code. Here both checkouts are
-served at the same time (gunicorn, service/gunicorn.conf.py, 2 sync workers each, no access log,
-this venv's packages, one models folder), and in each round two wrk processes drive them together,
+served at the same time (gunicorn with each checkout's service/gunicorn.conf.py, 2 sync workers
+each, no access log; this venv's packages, so the other checkout needs none; one models folder), and in each round two wrk processes drive them together,
 8 connections each, with the same incremental request (one new word plus the state token after
 10 words): a slow moment of the machine hits both alike, and B's req/s ÷ A's in a round measures
 the change. Four workers then share 2 cores, so the req/s are lower than bench/api_speed.py's and

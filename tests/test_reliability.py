@@ -62,3 +62,15 @@ def test_hot_swap_serves_one_version_per_response_and_fails_none(tiny_models_dir
                         "--version-b", str(b_dir), "--reload-interval", "0.5", "--before", "1", "--settle", "1",
                         "--give-up", "20")
     assert "failed: 0" in output and "violations: 0" in output
+
+
+def test_the_paired_benchmark_serves_two_checkouts_under_load_together(tiny_models_dir):
+    require_wrk()
+    result = subprocess.run([sys.executable, "bench/api_ab.py", "--a", str(ROOT), "--b", str(ROOT),
+                             "--models-dir", str(tiny_models_dir), "--rounds", "2", "--seconds", "1"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    rounds = [line for line in output.splitlines() if line.startswith("round ")]
+    assert len(rounds) == 2 and all(" B/A " in line for line in rounds), output
+    assert "median B/A over 2 rounds" in output and "failed requests: 0" in output, output
