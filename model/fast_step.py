@@ -10,7 +10,8 @@ work evicts them within a millisecond), so a request's cost is mostly the bytes 
 reads, at memory speed. One thing is precomputed to read fewer: the first layer's input
 projection W_ih·e + b_ih of every word (one row of G·H floats, instead of all of W_ih) where that
 table is small (INPUT_TABLE_MAX_BYTES). It is a copy: build the recurrence after the weights
-are final (a Predictor is built per loaded model version).
+are final (a Predictor is built per loaded model version; the service builds it after
+model.checkpoint.share_weights, so the views read the one copy all workers share).
 
     recurrence = NumpyRecurrence.build(model)   # None unless float32 nn.GRU/LSTM/RNN with biases
     head = NumpyTopK.build(model, offerable)    # None unless a float32 nn.Linear or adaptive softmax
