@@ -68,6 +68,12 @@ class NumpyRecurrence:
         table_bytes = self.embedding.shape[0] * w_ih.shape[0] * 4
         self.input_table = self.embedding @ w_ih.T + b_ih if table_bytes <= INPUT_TABLE_MAX_BYTES else None
 
+    @property
+    def steps_win_at_any_length(self) -> bool:
+        """One layer with its input table: a step reads W_hh and one table row, which a fused call
+        reads per step too, with less overhead a step (model/predict.py has the timings)."""
+        return self.input_table is not None and len(self.layers) == 1
+
     @classmethod
     def build(cls, model: nn.Module) -> "NumpyRecurrence | None":
         rnn = getattr(model, "rnn", None)

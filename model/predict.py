@@ -31,9 +31,12 @@ from model.rnn_lm import State
 
 # Up to this many new tokens run one step at a time in numpy (model/fast_step.py): a fused
 # nn.GRU/LSTM call carries a fixed overhead, and a client typing word by word sends one or two at a
-# time. Default model, one thread, 2026-11-27: 1 token 39 µs in numpy against 107 µs fused, 3 tokens
-# 89 against 182, still ahead at 8 (224 against 335); kept low because a larger model's fused call,
-# one matrix product for all the inputs, should overtake sooner (not measured).
+# time. More run there only where the recurrence says it is faster at any length
+# (NumpyRecurrence.steps_win_at_any_length: one layer with its input table, as the default model):
+# a fused call reads every layer's W_ih once for all the inputs, numpy steps read the upper layers'
+# per token. One thread, 2026-11-27 (random weights, `timeit`): the default GRU 1x256, 50 tokens in
+# 0.90 ms against 1.57 fused; a GRU 1x512 with 10k words 2.9 against 6.1 ms; an LSTM 2x650 (no
+# table) 3 tokens 4.6 against 7.6 ms, but 8 tokens 12.3 against 8.4 and 50 tokens 74 against 19.
 CELL_STEPS_UP_TO = 3
 
 # Prompts up to this long (the word or two typed since the last request) have their token ids
@@ -140,8 +143,9 @@ class Predictor:
             if state is None:
                 raise EmptyPromptError("the prompt has no words")
             return state
-        if self._recurrence is not None and len(ids) <= CELL_STEPS_UP_TO:
-            return self._recurrence.advance(ids, self.model.initial_state(1) if state is None else state)
+        steps = self._recurrence
+        if steps is not None and (len(ids) <= CELL_STEPS_UP_TO or steps.steps_win_at_any_length):
+            return steps.advance(ids, self.model.initial_state(1) if state is None else state)
         return self._encode(ids, state)
 
     @torch.inference_mode()

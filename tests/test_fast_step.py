@@ -97,13 +97,13 @@ def test_numpy_top_k_returns_all_words_when_fewer_than_k_are_offerable():
     assert [p for _, p in got] == sorted((p for _, p in got), reverse=True)
 
 
-def predictor_for(tmp_path, cell: str, softmax: str) -> Predictor:
+def predictor_for(tmp_path, cell: str, softmax: str, layers: int = 1) -> Predictor:
     words = [f"w{i}" for i in range(60)]
     tok = train_tokenizer([" ".join(words[: n + 1]) for n in range(60)], vocab_size=100, min_frequency=1)
     torch.manual_seed(0)
     cutoffs = (20, 40) if softmax == "adaptive" else ()
     model = RNNLanguageModel(ModelConfig(vocab_size=tok.vocab_size, cell=cell, embedding_size=16, hidden_size=16,
-                                         adaptive_cutoffs=cutoffs))
+                                         num_layers=layers, adaptive_cutoffs=cutoffs))
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(4.0)
@@ -154,3 +154,34 @@ def test_short_prompts_are_encoded_from_a_bounded_cache_long_ones_directly(tmp_p
         predictor.encode(text)
     predictor.encode(short)
     assert calls.count(short) == 2
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_a_long_prompt_runs_in_numpy_steps_where_they_win_and_agrees_with_the_fused_call(tmp_path, cell, monkeypatch):
+    fast = predictor_for(tmp_path / "a", cell, "adaptive")  # one layer, with its input table
+    slow = predictor_for(tmp_path / "b", cell, "adaptive")
+    slow._recurrence = slow._numpy_top = None  # the fused torch call
+    assert fast._recurrence.steps_win_at_any_length
+    monkeypatch.setattr(fast, "_encode", lambda *a: pytest.fail("the fused call ran"))
+    for i in range(3):
+        prompt = " ".join(f"w{(7 * j + i) % 60}" for j in range(40))
+        a, b = fast.predict(prompt, 8), slow.predict(prompt, 8)
+        # 40 steps of these deliberately large weights amplify rounding: the tanh RNN's probabilities
+        # differed by up to 2.8e-5 (GRU and LSTM: not at all in 6 decimals). 1e-4 is what the state
+        # token promises.
+        assert [p.word for p in a.predictions] == [p.word for p in b.predictions]
+        assert all(abs(x.probability - y.probability) <= 1e-4 for x, y in zip(a.predictions, b.predictions))
+        torch.testing.assert_close(flat(a.state), flat(b.state), atol=1e-4, rtol=0)
+
+
+def test_deeper_models_or_no_input_table_keep_the_fused_call_for_long_prompts(tmp_path, monkeypatch):
+    deep = predictor_for(tmp_path / "a", "lstm", "adaptive", layers=2)
+    assert not deep._recurrence.steps_win_at_any_length
+    monkeypatch.setattr(fast_step, "INPUT_TABLE_MAX_BYTES", 0)
+    assert not NumpyRecurrence.build(random_model("gru", 1, "full")).steps_win_at_any_length
+    fused = []
+    encode = deep._encode
+    monkeypatch.setattr(deep, "_encode", lambda ids, state: fused.append(len(ids)) or encode(ids, state))
+    deep.predict(" ".join(f"w{j}" for j in range(CELL_STEPS_UP_TO)), 3)  # short: numpy steps
+    deep.predict(" ".join(f"w{j}" for j in range(CELL_STEPS_UP_TO + 1)), 3)
+    assert fused == [CELL_STEPS_UP_TO + 1]
