@@ -185,7 +185,7 @@ def share_weights(loaded: LoadedModel) -> int:
     Every process serving the version then reads one physical copy, the file's page cache. Under
     load the weights are mostly out of the CPU caches when a request comes (model/fast_step.py),
     and the weights one gunicorn worker has just read can still be cached when the other needs
-    them: ~10% more incremental requests/s (docs/benchmarks.md). The map is private
+    them: up to ~8% more incremental requests/s in paired runs (docs/benchmarks.md). The map is private
     (copy-on-write), so a write to a parameter gives that process its own page and never reaches
     the file. Each mapped tensor must equal the one load_version verified against the manifest, or
     the version is refused (CheckpointError): it changed on disk since. A version must not be
