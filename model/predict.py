@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
