@@ -28,6 +28,11 @@ MODEL_INFO = Gauge("nextword_model_info", "The model version served", ["version"
 RELOADS = Counter("nextword_model_reloads_total", "Checks for a newer model version", ["result"])
 
 
+# Any other method a client sends is counted as "other": a label per invented method name would let
+# a client grow the metric series (and this process's memory) without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def set_served_version(version: str | None, previous: str | None) -> None:
     if previous:
         MODEL_INFO.labels(previous).set(0)
@@ -69,7 +74,8 @@ def instrument(app: Flask) -> None:
         start = g.get("metrics_start")
         route = request.url_rule.rule if request.url_rule else "unmatched"
         status = str(response.status_code)
-        _child(REQUESTS, route, request.method, status).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        _child(REQUESTS, route, method, status).inc()
         if start is not None:
             _child(LATENCY, route, status).observe(time.perf_counter() - start)
         return response

@@ -203,6 +203,14 @@ def test_metrics_count_requests_latency_tokens_and_the_model(client):
     assert 'nextword_tokens_processed_total{route="/v1/predict"}' in text
 
 
+def test_invented_http_methods_share_one_metric_label(client):
+    for method in ("XYZZY", "FROB", "QWERTY"):
+        assert client.open("/v1/predict", method=method).status_code == 405
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'nextword_requests_total{method="other",route="unmatched",status="405"}' in text
+    assert "XYZZY" not in text and "FROB" not in text
+
+
 # --- admin reload and hot swap ------------------------------------------------------------
 
 def test_admin_reload_needs_the_token(own_models_dir):
