@@ -23,10 +23,11 @@ help:
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
@@ -39,7 +40,7 @@ corpus: $(VENV)/.installed
 	$(PY) -m corpus.build --out-dir $(CORPUS_DIR)
 
 retrain: corpus
-	$(PY) -m model.train --corpus-dir $(CORPUS_DIR) --models-dir $(MODELS_DIR) $(TRAIN_ARGS)
+	$(PY) -m model.training --corpus-dir $(CORPUS_DIR) --models-dir $(MODELS_DIR) $(TRAIN_ARGS)
 
 # Train only when no complete model version exists (a version is complete once it has a manifest).
 serve: $(VENV)/.installed
@@ -52,24 +53,23 @@ serve: $(VENV)/.installed
 	exec $(VENV)/bin/gunicorn -c service/gunicorn.conf.py 'service:create_app()'
 
 evaluate: $(VENV)/.installed
-	$(PY) -m model.evaluate --models-dir $(MODELS_DIR)
+	$(PY) -m model.evaluation --models-dir $(MODELS_DIR)
 
 experiment: $(VENV)/.installed
-	$(PY) -m model.experiment --out-dir docs/experiment --work-dir data/experiment
+	$(PY) -m model.evaluation.experiment --out-dir docs/experiment --work-dir data/experiment
 
-# Real text: the same corpus and training commands on WikiText-2 (docs/results.md). Case is folded
-# by the tokenizer, so the vocabulary is WikiText's lower-cased one; no curriculum, no unknown-word
-# dropout (the text already has <unk>), a 30-minute budget with the learning rate decaying over it.
+# Real text: the same corpus and training commands on WikiText-2 (docs/results.md), with the
+# settings of model/training/presets/wikitext.toml; TRAIN_ARGS add to or override them.
 WIKITEXT_DIR ?= ../shared/data/wikitext-2
-WIKITEXT_ARGS ?= --cell gru --embedding-size 256 --hidden-size 512 --dropout 0.25 --bptt 70 --lr 2e-3 \
-	--vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0 --epochs 100 --max-tokens 0 --max-minutes 30 --validate-minutes 3
 wikitext: $(VENV)/.installed
 	$(PY) -m corpus.build --text-dir $(WIKITEXT_DIR) --no-synthetic --out-dir data/wikitext-2
-	$(PY) -m model.ngram --corpus-dir data/wikitext-2 --vocab-size 40000 --min-frequency 1
-	$(PY) -m model.train --corpus-dir data/wikitext-2 --models-dir data/wikitext-2/models $(WIKITEXT_ARGS)
+	$(PY) -m model.evaluation.ngram --corpus-dir data/wikitext-2 --vocab-size 40000 --min-frequency 1
+	$(PY) -m model.training --preset wikitext --corpus-dir data/wikitext-2 --models-dir data/wikitext-2/models $(TRAIN_ARGS)
 
+# Lint first (ruff, configured in pyproject.toml): a lint error fails the run, and CI.
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q tests
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
 
 # wrk drives scripts/load_test.sh, bench/api_speed.py and the load test in the suite (Debian package;
 # apt-get needs root, as in CI). Without it, that test is skipped locally and fails under CI.

@@ -23,10 +23,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api_speed import NEW_WORD, state_after  # noqa: E402
-from scripts.common import Server, run_wrk  # noqa: E402
+from bench.api_speed import NEW_WORD, state_after
+from scripts.harness.load import run_wrk
+from scripts.harness.server import Server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,11 +30,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import requests  # noqa: E402
+import requests
 
-from scripts.common import Server, cpu_busy, install_version, run_wrk, train_tiny_versions  # noqa: E402
+from scripts.harness.load import run_wrk
+from scripts.harness.processes import cpu_busy
+from scripts.harness.server import Server
+from scripts.harness.tiny_models import install_version, train_tiny_versions
 
 # Plain everyday English; repeated to make histories of any length.
 TEXT = (

@@ -11,9 +11,9 @@
 #   bash bench/gpu.sh                              # both, on a CUDA machine, WikiText-2 at ../shared
 #   DATA=.wt2 RUNS=sprint bash bench/gpu.sh        # the data copied into the checkout; one of the two
 #   RUNS=profile bash bench/gpu.sh                 # where a sprint window's time goes (torch.profiler)
-#   DEVICE=cpu MINUTES_SCALE=0.05 SIZE=32 bash bench/gpu.sh   # CPU smoke run, tiny models (~1 minute)
+#   DEVICE=cpu BF16=--no-bf16 MINUTES_SCALE=0.05 SIZE=32 bash bench/gpu.sh   # CPU smoke run, tiny models (~1 minute)
 #
-# Reference on one H100 (issue 6): the textbook loop (2x650 tied LSTM, dropout 0.5, batch 20, bptt 35,
+# Reference on one H100: the textbook loop (2x650 tied LSTM, dropout 0.5, batch 20, bptt 35,
 # SGD) runs 20.3 s per epoch and reaches validation 99.5 after 14 epochs (286 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,38 +24,29 @@ OUT=${OUT_DIR:-data/gpu}
 RUNS=${RUNS:-sprint distance}
 MINUTES_SCALE=${MINUTES_SCALE:-1}  # the smoke run shrinks both budgets
 SIZE=${SIZE:-}                     # the smoke run shrinks both models
-BF16=${BF16---bf16}                # BF16= (empty) trains in float32
-
-# Both cut the articles into pieces of 700 tokens (--chunk-tokens), each trained from the zero state:
-# a batch then mixes 64 articles instead of walking the same 64 for ~46 consecutive updates. On one
-# H100 that took the sprint from validation 175 to 118 at 60 s, and from 226k to 321k tokens/s
-# (no padding to the longest article); docs/benchmarks.md.
-CHUNK=${CHUNK---chunk-tokens 700}  # CHUNK= (empty): whole articles
-# Sprint: the textbook's 2x650 tied LSTM, with a wider batch (the GPU idles at 20), Adam at a high rate
-# that decays linearly to a tenth within the minute, and lighter dropout (a minute is ~10 epochs).
-SPRINT_ARGS=${SPRINT_ARGS:---embedding-size ${SIZE:-650} --hidden-size ${SIZE:-650} --dropout 0.4 --lr 3e-3 $CHUNK}
-# Distance: a wider LSTM, and two of AWD-LSTM's regularisers (word-type dropout on the input,
-# DropConnect on the recurrent matrices) against over-fitting over ~5 minutes of epochs.
-DISTANCE_ARGS=${DISTANCE_ARGS:---embedding-size ${SIZE:-1024} --hidden-size ${SIZE:-1024} --dropout 0.5 --embedding-dropout 0.1 --weight-drop 0.2 --lr 2e-3 $CHUNK}
+BF16=${BF16-}                      # BF16=--no-bf16 trains in float32 (the presets use bfloat16)
+# The runs' settings are model/training/presets/gpu-sprint.toml and gpu-distance.toml; these add to them.
+CHUNK=${CHUNK-}                    # CHUNK="--chunk-tokens 0": whole articles instead of 700-token pieces
+SPRINT_ARGS=${SPRINT_ARGS:-}       # extra flags for the sprint, e.g. "--batch-size 128 --lr 4e-3"
+DISTANCE_ARGS=${DISTANCE_ARGS:-}
 
 "$PY" -c "import torch; print('torch', torch.__version__, '| device:', torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu only')"
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$PY" -m corpus.build --text-dir "$DATA" --no-synthetic --out-dir "$OUT/corpus"
 
-# What every run shares: the corpus, the words as they are, a tied 2-layer LSTM, the device.
-COMMON="--corpus-dir $OUT/corpus --as-is-tokens --cell lstm --num-layers 2 --tie-weights --full-softmax
-    --batch-size 64 --bptt 70 --device $DEVICE $BF16 --vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0"
+# What every run adds to its preset: the corpus, the device, and the smoke run's shrinking.
+SIZES=${SIZE:+--embedding-size $SIZE --hidden-size $SIZE}
+COMMON="--corpus-dir $OUT/corpus --device $DEVICE $BF16 $CHUNK $SIZES"
 
-run() {  # name, training minutes, validate every (minutes), model/optimiser arguments
+run() {  # name, preset, training minutes, validate every (minutes), extra arguments
     local name=$1 minutes validate start
-    minutes=$(awk "BEGIN {print $2 * $MINUTES_SCALE}")
-    validate=$(awk "BEGIN {print $3 * $MINUTES_SCALE}")
+    minutes=$(awk "BEGIN {print $3 * $MINUTES_SCALE}")
+    validate=$(awk "BEGIN {print $4 * $MINUTES_SCALE}")
     start=$(date +%s)
-    echo "== $name: $minutes min, $4"
+    echo "== $name: preset $2, $minutes min, $COMMON $5"
     # shellcheck disable=SC2086  # the argument lists are meant to split
-    "$PY" -m model.train --models-dir "$OUT/$name" $COMMON $4 \
-        --epochs 1000 --max-tokens 0 --max-minutes "$minutes" --validate-minutes "$validate" \
-        --checkpoint-minutes 0 2>&1 | grep -v "tok/s" || true
+    "$PY" -m model.training --preset "$2" --models-dir "$OUT/$name" $COMMON $5 \
+        --max-minutes "$minutes" --validate-minutes "$validate" 2>&1 | grep -v "tok/s" || true
     echo "$name wall time, start to saved version: $(( $(date +%s) - start )) s"
     "$PY" - "$OUT/$name" <<'PYEOF'
 import json, sys
@@ -74,11 +65,11 @@ PYEOF
 
 for name in $RUNS; do
     case $name in
-        sprint) run sprint 1 0.1 "$SPRINT_ARGS" ;;
-        distance) run distance 5.4 0.5 "$DISTANCE_ARGS" ;;
+        sprint) run sprint gpu-sprint 1 0.1 "$SPRINT_ARGS" ;;
+        distance) run distance gpu-distance 5.4 0.5 "$DISTANCE_ARGS" ;;
         profile)  # where a window's time goes, with the sprint's settings (bench/gpu_profile.py; ~20 s on a GPU)
             # shellcheck disable=SC2086  # the argument lists are meant to split
-            "$PY" bench/gpu_profile.py --batches 3 -- --models-dir "$OUT/profile" $COMMON $SPRINT_ARGS ;;
+            "$PY" bench/gpu_profile.py --batches 3 -- --preset gpu-sprint --models-dir "$OUT/profile" $COMMON $SPRINT_ARGS ;;
         *) echo "unknown run: $name (sprint, distance, profile)" >&2; exit 2 ;;
     esac
 done

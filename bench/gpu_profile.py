@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gpu_profile.py --batches 3 -- --corpus-dir data/gpu/corpus --device cuda --bf16 ...
 
-Everything after `--` is model.train's command line (model, batch, bptt, device). One warm-up batch,
+Everything after `--` is model.training's command line (model, batch, bptt, device). One warm-up batch,
 then `--batches` batches are timed (the device synchronised at each end) and profiled with
 torch.profiler. It prints tokens/s, milliseconds per window, how much of that the device was busy
 (kernel time ÷ wall time: well below 1 means the host's launches are the limit, not the GPU), and
@@ -17,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-from torch.profiler import ProfilerActivity, profile  # noqa: E402
+import torch
+from torch.profiler import ProfilerActivity, profile
 
-from model.batching import pad_batch, windows  # noqa: E402
-from model.train import Trainer, load_splits, parse_args  # noqa: E402
+from model.training.batching import pad_batch, windows
+from model.training.data import load_splits
+from model.training.options import parse_args
+from model.training.trainer import Trainer
 
 
 def main(argv: list[str] | None = None) -> None:

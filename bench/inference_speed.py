@@ -15,7 +15,7 @@ round so that load from other work on the machine falls on all of them alike:
                  (a one-token `model(tokens, state)` for the naive one).
 Each timed call includes tokenizing and the top-5 selection. Then, float32 against int8: model size
 (safetensors file; torch.save of the state dict, the only writer of torch's packed int8 weights),
-accuracy by gap on the held-out probes of model.evaluate (plain and with a passing mention), the
+accuracy by gap on the held-out probes of model.evaluation.probes (plain and with a passing mention), the
 share of probes whose first word is the same, and the perplexity on the version's own test split
 (skipped with a note when that corpus is not on this machine). Prints markdown tables and the
 issue's targets: int8 prompt ≥ 2× faster than naive; top-1 accuracy at every gap within one point.
@@ -31,14 +31,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from model.checkpoint import CheckpointError, load_latest  # noqa: E402
-from model.evaluate import GAPS, accuracy_by_gap, heldout_sentences, make_probes, test_perplexity, top_words  # noqa: E402
-from model.predict import Predictor  # noqa: E402
-from model.quantize import quantize_int8, serialized_size_bytes  # noqa: E402
+from model.checkpoint import CheckpointError, load_latest
+from model.evaluation.probes import GAPS, accuracy_by_gap, heldout_sentences, make_probes, test_perplexity, top_words
+from model.predict import Predictor
+from model.quantize import quantize_int8, serialized_size_bytes
 
 PROMPT_WORDS = 50
 K = 5

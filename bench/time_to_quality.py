@@ -5,7 +5,7 @@ matches the textbook's final validation perplexity — one after the other, in o
 
 1. `bench/textbook_lstm.py` trains for `--minutes` of training time (validations not counted) and
    reports its validation perplexity P at the end.
-2. The corpus is built from the same files (`corpus.build --text-dir`), and `model.train` trains with
+2. The corpus is built from the same files (`corpus.build --text-dir`), and `model.training` trains with
    `--as-is-tokens` (the same whitespace tokens, case kept), validating every `--validate-minutes`
    and stopping at the first validation at or below P (`--target-perplexity`).
 3. Time to quality is the trainer's training time at that point (its validations not counted,
@@ -26,9 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The project's trainer on WikiText-2 (the Makefile's WIKITEXT_ARGS, with the tokens as they are).
-TRAINER_ARGS = ("--as-is-tokens --cell gru --embedding-size 256 --hidden-size 512 --dropout 0.25 --bptt 70 --lr 2e-3 "
-                "--vocab-size 40000 --min-frequency 1 --no-curriculum --unk-dropout 0 --epochs 100 --max-tokens 0")
+# The project's trainer on WikiText-2 (`make wikitext`'s preset, with the tokens as they are).
+TRAINER_ARGS = "--preset wikitext --as-is-tokens"
 
 
 def run(cmd: list[str]) -> None:
@@ -46,7 +45,7 @@ def main() -> None:
     p.add_argument("--data", type=Path, required=True, help="WikiText-2 folder (train.txt, valid.txt, test.txt)")
     p.add_argument("--minutes", type=float, default=20.0, help="the baseline's training time")
     p.add_argument("--validate-minutes", type=float, default=0.5, help="the trainer's validation interval")
-    p.add_argument("--trainer-args", default=TRAINER_ARGS, help="model.train flags (model and optimiser)")
+    p.add_argument("--trainer-args", default=TRAINER_ARGS, help="model.training flags (model and optimiser)")
     p.add_argument("--out", type=Path, default=Path("data/ttq"), help="work folder; result.json goes here")
     p.add_argument("--baseline-json", type=Path, help="reuse this textbook_lstm.py result instead of running it")
     a = p.parse_args()
@@ -67,7 +66,7 @@ def main() -> None:
 
     corpus, models = out / "corpus", out / "models"
     run([python, "-m", "corpus.build", "--text-dir", str(data), "--no-synthetic", "--out-dir", str(corpus)])
-    run([python, "-m", "model.train", "--corpus-dir", str(corpus), "--models-dir", str(models),
+    run([python, "-m", "model.training", "--corpus-dir", str(corpus), "--models-dir", str(models),
          *shlex.split(a.trainer_args), "--max-minutes", str(a.minutes), "--validate-minutes", str(a.validate_minutes),
          "--target-perplexity", str(target), "--checkpoint-minutes", "0"])
     metrics = newest_metrics(models)

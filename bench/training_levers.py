@@ -19,8 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from time_to_quality import ROOT, TRAINER_ARGS, newest_metrics  # noqa: E402
+from bench.time_to_quality import ROOT, TRAINER_ARGS, newest_metrics
 
 LEVERS = {
     "as configured (adaptive softmax, Adam, batch 32, 2 threads)": "",
@@ -57,7 +56,7 @@ def main() -> None:
         if a.only and not any(word in name for word in a.only):
             continue
         models = out / f"lever-{i}"
-        cmd = [sys.executable, "-m", "model.train", "--corpus-dir", str(corpus), "--models-dir", str(models),
+        cmd = [sys.executable, "-m", "model.training", "--corpus-dir", str(corpus), "--models-dir", str(models),
                *shlex.split(TRAINER_ARGS), *shlex.split(flags), "--max-minutes", str(a.minutes),
                "--checkpoint-minutes", "0"]
         print("$ " + shlex.join(cmd[1:]), flush=True)

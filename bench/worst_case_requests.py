@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from service import create_app  # noqa: E402
-from service.schemas import MAX_BATCH, MAX_GENERATE_WORDS, MAX_PROMPT_CHARS  # noqa: E402
+from service import create_app
+from service.schemas import MAX_BATCH, MAX_GENERATE_WORDS, MAX_PROMPT_CHARS
 
 
 def text_of(chars: int, words: list[str], rng: random.Random) -> str:

@@ -16,7 +16,7 @@
 #   NEXTWORD_PORTS        serve: a port or range ("8001-8008"); each replica listens on the first
 #                         free one (docker/listen.py). Default: $PORT.
 #   NEXTWORD_CORPUS_ARGS  extra arguments for `python -m corpus.build` (word-split)
-#   NEXTWORD_TRAIN_ARGS   extra arguments for `python -m model.train` (word-split), before any
+#   NEXTWORD_TRAIN_ARGS   extra arguments for `python -m model.training` (word-split), before any
 #                         given on the command line
 #   NEXTWORD_STATE_SECRET_FILE  where ensure-model/retrain keep a generated state-token key
 #                         (default $NEXTWORD_MODELS_DIR/.state-secret); serve uses it when
@@ -104,7 +104,7 @@ case "$cmd" in
         fi
         log "training into $NEXTWORD_MODELS_DIR unless it holds a model"
         # shellcheck disable=SC2086  # NEXTWORD_TRAIN_ARGS holds several words
-        exec python -m model.train --corpus-dir "$NEXTWORD_CORPUS_DIR" \
+        exec python -m model.training --corpus-dir "$NEXTWORD_CORPUS_DIR" \
             --models-dir "$NEXTWORD_MODELS_DIR" --if-missing ${NEXTWORD_TRAIN_ARGS:-} "$@"
         ;;
     retrain)
@@ -112,7 +112,7 @@ case "$cmd" in
         build_corpus
         log "training a new model version into $NEXTWORD_MODELS_DIR"
         # shellcheck disable=SC2086  # NEXTWORD_TRAIN_ARGS holds several words
-        exec python -m model.train --corpus-dir "$NEXTWORD_CORPUS_DIR" \
+        exec python -m model.training --corpus-dir "$NEXTWORD_CORPUS_DIR" \
             --models-dir "$NEXTWORD_MODELS_DIR" ${NEXTWORD_TRAIN_ARGS:-} "$@"
         ;;
     *)

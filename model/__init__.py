@@ -1,5 +1,20 @@
-"""The recurrent language model: tokenizer, network, TBPTT training, checkpoints, prediction.
+"""The recurrent language model as the service loads it: a saved version in, predictions out.
 
-Nothing here imports Flask: the service uses this package only through
-`model.checkpoint.load_latest` and `model.predict.Predictor`.
+    from model import load_version, Predictor
+    predictor = Predictor(load_version(Path("models") / version))
+
+rnn_lm.py (the network), tokenizer.py, checkpoint.py (versions on disk: safetensors, manifest,
+atomic writes, no unpickling), predict.py (the Predictor), fast_step.py (its numpy path for one
+word at a time) and quantize.py (int8). Training lives in model/training/, evaluation and research
+in model/evaluation/. Nothing here imports Flask; `__all__` is exactly what service/ imports
+(tests/test_layout.py checks it).
 """
+from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
+from model.predict import EmptyPromptError, Predictor
+from model.quantize import quantize_int8
+from model.rnn_lm import State
+
+__all__ = [
+    "CheckpointError", "EmptyPromptError", "Predictor", "State", "list_versions", "load_version",
+    "quantize_int8", "share_weights",
+]

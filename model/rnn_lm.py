@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model.training.regularizers import recurrent_drop_connect, word_type_dropout
+
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 # The recurrent state: (h, c) for an LSTM, h alone for RNN/GRU; each (num_layers, B, hidden_size).
@@ -32,7 +34,7 @@ class ModelConfig:
     hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.1  # on embeddings and RNN outputs; small models on small corpora need little
-    # Two regularisers of Merity et al. 2017 (AWD-LSTM), in training only; inference never sees them.
+    # Two regularisers of Merity et al. 2017 (AWD-LSTM), in training only (model/training/regularizers.py).
     embedding_dropout: float = 0.0  # share of word types dropped from a window's input (whole rows)
     weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden matrices, one mask per window
     tie_weights: bool = False  # share embedding and output matrices (needs embedding_size == hidden_size)
@@ -121,17 +123,10 @@ class RNNLanguageModel(nn.Module):
             state = self.initial_state(tokens.size(0), tokens.device)
         x = self.embedding(tokens)  # (B, T, E)
         if self.training and self.config.embedding_dropout > 0:
-            # Drop whole word types: every occurrence of a dropped word in the window reads zeros, so the
-            # model cannot lean on any one word's vector (a row mask, looked up per token).
-            keep = 1.0 - self.config.embedding_dropout
-            rows = torch.empty(self.config.vocab_size, 1, device=x.device).bernoulli_(keep) / keep  # (V, 1)
-            x = x * rows[tokens]
+            x = word_type_dropout(x, tokens, self.config.embedding_dropout, self.config.vocab_size)
         x = self.dropout(x)
         if self.training and self.config.weight_drop > 0:
-            # DropConnect on the recurrent matrices (one mask for all time steps of the window): the
-            # recurrence itself is regularised while cuDNN's fused kernels still run it.
-            weights = {name: F.dropout(w, self.config.weight_drop) if name.startswith("weight_hh") else w
-                       for name, w in self.rnn.named_parameters()}
+            weights = recurrent_drop_connect(self.rnn, self.config.weight_drop)
             with warnings.catch_warnings():
                 # The dropped matrices are new tensors, not views of cuDNN's flat buffer: it copies them in.
                 warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")

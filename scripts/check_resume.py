@@ -3,7 +3,7 @@
     .venv/bin/python scripts/check_resume.py              # in a temporary directory, removed afterwards
     .venv/bin/python scripts/check_resume.py --keep DIR   # keep corpus, models and logs in DIR
 
-On a small generated corpus and a small GRU (one thread), three runs of `python -m model.train`:
+On a small generated corpus and a small GRU (one thread), three runs of `python -m model.training`:
   1. the reference, never interrupted;
   2. the same run saving its state every ~1 s, killed with SIGKILL half a second after a state
      from the middle of an epoch appeared (so the work after that state is lost);
@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from model.checkpoint import list_versions, load_version  # noqa: E402
-from model.train_state import STATE_DIR, STATE_JSON  # noqa: E402
+from model.checkpoint import list_versions, load_version
+from model.training.resume import STATE_DIR, STATE_JSON
 
 TRAIN_ARGS = ["--embedding-size", "32", "--hidden-size", "64", "--batch-size", "16", "--bptt", "100",
               "--epochs", "2", "--max-minutes", "0", "--threads", "1"]
@@ -104,7 +103,7 @@ def check_resume(work: Path) -> int:
     print(f"corpus: {corpus} (600 generated passages); logs and models in {work}")
 
     reference_dir, models = work / "models-reference", work / "models"
-    train = [*python, "model.train", "--corpus-dir", str(corpus), *TRAIN_ARGS]
+    train = [*python, "model.training", "--corpus-dir", str(corpus), *TRAIN_ARGS]
     process, seconds = run_until([*train, "--models-dir", str(reference_dir)], work / "reference.log", None, 120)
     if process.returncode != 0:
         sys.exit(f"the reference run failed; see {work / 'reference.log'}")

@@ -26,13 +26,15 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from model.checkpoint import load_version  # noqa: E402
-from model.predict import Predictor  # noqa: E402
-from scripts.common import PROMPTS, LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
+from model.checkpoint import load_version
+from model.predict import Predictor
+from scripts.harness.load import LoadClient, PROMPTS
+from scripts.harness.processes import LogTail, parse_access
+from scripts.harness.server import Server
+from scripts.harness.tiny_models import install_version, train_tiny_versions
 
 K = 5
 # Predictions are rounded to 6 decimals: an equivalent computation in another order may flip the last one.

@@ -25,9 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.common import PROMPTS, LoadClient, LogTail, Server, install_version, parse_access, train_tiny_versions  # noqa: E402
+from scripts.harness.load import LoadClient, PROMPTS
+from scripts.harness.processes import LogTail, parse_access
+from scripts.harness.server import Server
+from scripts.harness.tiny_models import install_version, train_tiny_versions
 
 
 def main(argv: list[str] | None = None) -> int:

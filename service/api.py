@@ -12,9 +12,7 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from model.checkpoint import list_versions
-from model.predict import EmptyPromptError, Predictor
-from model.rnn_lm import State
+from model import EmptyPromptError, Predictor, State, list_versions
 from service import metrics
 from service.errors import APIError
 from service.model_holder import ModelHolder

@@ -16,9 +16,7 @@ import logging
 import threading
 from pathlib import Path
 
-from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
-from model.predict import Predictor
-from model.quantize import quantize_int8
+from model import CheckpointError, Predictor, list_versions, load_version, quantize_int8, share_weights
 from service import metrics
 
 log = logging.getLogger("service")

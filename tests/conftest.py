@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model.train import TrainConfig, train
+from model.training.config import TrainConfig
+from model.training.run import train
 from service import create_app
 
 TINY_SENTENCES = [
@@ -27,13 +28,8 @@ def write_tiny_corpus(directory: Path, repeats: int = 40) -> Path:
 
 
 def tiny_train_config(corpus_dir: Path, models_dir: Path, **overrides) -> TrainConfig:
-    settings = dict(
-        corpus_dir=corpus_dir, models_dir=models_dir, embedding_size=16, hidden_size=24, vocab_size=200,
-        min_frequency=1, batch_size=8, bptt=8, epochs=6, max_minutes=0, lr=2e-2, unk_dropout=0.0,
-        threads=1,
-    )
-    settings.update(overrides)
-    return TrainConfig(**settings)
+    """The tiny preset (model/training/presets/tiny.toml) on the given folders."""
+    return TrainConfig.from_preset("tiny", corpus_dir=corpus_dir, models_dir=models_dir, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import torch
 from tests.conftest import tiny_train_config
 from model.checkpoint import load_version, save_version
 from model.predict import Predictor
-from model.train import train
+from model.training.run import train
 from service import create_app
 from tests.test_api import assert_error
 

@@ -2,8 +2,8 @@ import random
 
 import torch
 
-from model.batching import IGNORE_INDEX, length_buckets, pad_batch, unknown_word_dropout, windows
 from model.rnn_lm import ModelConfig, RNNLanguageModel, detach_state
+from model.training.batching import IGNORE_INDEX, length_buckets, pad_batch, windows
 
 PAD = 0
 
@@ -62,15 +62,3 @@ def test_no_gradient_crosses_a_window_edge():
     assert grad[:, 5:].abs().sum() > 0
     (grad,) = torch.autograd.grad(second_window_loss(detach=False), emb)
     assert grad[:, :5].abs().sum() > 0  # without the detach it would
-
-
-def test_unknown_word_dropout_spares_protected_ids_and_keeps_its_rate():
-    protected = torch.zeros(100, dtype=torch.bool)
-    protected[1] = True
-    x = torch.randint(2, 100, (50, 200))
-    x[:, ::10] = 1
-    out = unknown_word_dropout(x, 0.2, unk_id=0, protected=protected, generator=torch.Generator().manual_seed(0))
-    assert (out[:, ::10] == 1).all()
-    rate = (out == 0).float().sum() / (x != 1).sum()
-    assert 0.17 < rate < 0.23
-    assert torch.equal(unknown_word_dropout(x, 0.0, 0, protected), x)

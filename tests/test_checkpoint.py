@@ -1,6 +1,7 @@
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -106,7 +107,7 @@ def test_extra_files_are_covered_by_the_manifest(tmp_path):
 def _mapped_ranges(path) -> list[tuple[int, int]]:
     """Address ranges of this process's memory maps of `path` (Linux /proc)."""
     ranges = []
-    for line in open("/proc/self/maps"):
+    for line in Path("/proc/self/maps").read_text().splitlines():
         fields = line.split()
         if len(fields) >= 6 and fields[5] == str(path):
             lo, hi = fields[0].split("-")

@@ -8,7 +8,7 @@ from corpus.build import build, hashed_split, read_text_dir, split_text_into_pas
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from corpus.filler import FillerGenerator
 from corpus.passages import cue_passage
-from model.data import read_passages
+from model.training.data import read_passages
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CUE = re.compile(r"I grew up in (\w+)\.|I was born in (\w+)\.|My family comes from (\w+)\.|I spent my childhood in (\w+)\.")

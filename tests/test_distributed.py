@@ -17,7 +17,7 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
 from model.checkpoint import list_versions
-from model.train_state import find_train_state
+from model.training.resume import find_train_state
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +33,9 @@ def one_step_on_rank(rank: int, port: int, corpus: str, out: str) -> None:
     """Child process: join a 2-rank gloo group, train one step, save the weights before and after."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
     torch.set_num_threads(1)
-    from model.distributed import Cluster
-    from model.train import Trainer, load_splits
+    from model.training.distributed import Cluster
+    from model.training.data import load_splits
+    from model.training.trainer import Trainer
 
     cfg = tiny_train_config(Path(corpus), Path(out) / "models", checkpoint_minutes=0, curriculum=False, dropout=0.3)
     tokenizer, splits = load_splits(cfg)
@@ -70,7 +71,7 @@ def test_two_ranks_train_different_batches_and_hold_identical_weights(tmp_path):
 
 def torchrun(models: Path, corpus: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-            "-m", "model.train", "--corpus-dir", str(corpus), "--models-dir", str(models),
+            "-m", "model.training", "--corpus-dir", str(corpus), "--models-dir", str(models),
             "--embedding-size", "16", "--hidden-size", "24", "--vocab-size", "200", "--min-frequency", "1",
             "--batch-size", "4", "--bptt", "8", "--epochs", "1000", "--max-minutes", "0", "--unk-dropout", "0",
             *extra]
@@ -117,7 +118,7 @@ def test_identical_weights_check_catches_a_drifted_rank(tmp_path, perturb):
 
 def check_on_rank(rank: int, port: int, perturb: bool, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
-    from model.distributed import Cluster
+    from model.training.distributed import Cluster
 
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 3)

@@ -5,6 +5,7 @@ lists that range). `make docker-smoke` runs them in real containers.
 import os
 import random
 import signal
+import importlib.util
 import socket
 import subprocess
 import sys
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "docker"))
-import listen  # noqa: E402  (docker/listen.py)
+# docker/listen.py is a script copied into the image, not part of a package: loaded from its path.
+_spec = importlib.util.spec_from_file_location("listen", ROOT / "docker" / "listen.py")
+listen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(listen)
 
 WSGI_APP = '''
 def app(environ, start_response):
@@ -25,12 +28,17 @@ def app(environ, start_response):
 '''
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def free_range(n: int) -> range:
     """n consecutive ports on 127.0.0.1 that nothing listens on."""
     for _ in range(100):
         start = random.randint(20000, 60000)
         ports = range(start, start + n)
-        if all(socket.socket().connect_ex(("127.0.0.1", p)) != 0 for p in ports):
+        if all(port_is_free(p) for p in ports):
             return ports
     raise RuntimeError("no free port range")
 
@@ -97,6 +105,7 @@ def test_replicas_on_one_range_get_their_own_ports_and_gunicorn_is_the_process(t
             proc.send_signal(signal.SIGTERM)
         for proc, _ in replicas:
             assert proc.wait(timeout=30) == 0
+            proc.stdout.close()
 
 
 def render_proxy_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from corpus.build import build
-from model.train import train
+from model.training.run import train
 from tests.conftest import tiny_train_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """The long-range evaluation itself: deterministic probes, disjoint from training text, right arithmetic."""
 from model.checkpoint import load_latest
-from model.evaluate import GAPS, Probe, accuracy_by_gap, heldout_sentences, make_probes, top_words
+from model.evaluation.probes import GAPS, Probe, accuracy_by_gap, heldout_sentences, make_probes, top_words
 from model.predict import Predictor
 from corpus.build import synthetic_passages
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
@@ -52,7 +52,7 @@ def test_the_cli_reports_perplexity_table_and_plot(tiny_models_dir, tiny_corpus,
     import json
     import sys
 
-    from model import evaluate as ev
+    from model.evaluation import probes as ev
 
     monkeypatch.setattr(sys, "argv", ["evaluate", "--models-dir", str(tiny_models_dir), "--corpus-dir", str(tiny_corpus),
                                       "--gaps", "0", "10", "--out-dir", str(tmp_path)])

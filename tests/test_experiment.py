@@ -1,7 +1,7 @@
 """A smoke run of the whole experiment: every model, the n-gram, the truncation study, the plots."""
 import json
 
-from model.experiment import ExperimentConfig, run
+from model.evaluation.experiment import ExperimentConfig, run
 
 
 def test_smoke_experiment_writes_results_and_plots(tmp_path):

@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from model.gradients import (
+from model.evaluation.gradients import (
     gradient_norm_curves,
     gradient_norms_by_distance,
     gradient_norms_per_sample,

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from model.ngram import KneserNeyLM
+from model.evaluation.ngram import KneserNeyLM
 
 
 def random_passages(seed: int, n: int = 60, vocab: int = 12, max_len: int = 15) -> list[list[int]]:

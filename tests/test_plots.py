@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from model.plots import plot_accuracy_by_gap, plot_gradient_norms, plot_training_curve
+from model.evaluation.plots import plot_accuracy_by_gap, plot_gradient_norms, plot_training_curve
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 200_000

@@ -7,11 +7,11 @@ from torch import nn
 from torch.ao.nn.quantized import dynamic as nnqd
 
 from model.checkpoint import load_latest
-from model.evaluate import top_words
+from model.evaluation.probes import top_words
 from model.predict import Predictor
 from model.quantize import quantize_int8, serialized_size_bytes
 from model.rnn_lm import ModelConfig, RNNLanguageModel
-from model.scoring import evaluate_perplexity
+from model.evaluation.scoring import evaluate_perplexity
 
 PROMPTS = [
     "The clouds are in the",
@@ -45,7 +45,7 @@ def test_int8_model_gives_the_same_top_word_and_close_log_probs(tiny_models_dir)
         with torch.inference_mode():
             gap = (loaded.model(tokens)[0] - quantized.model(tokens)[0]).abs().max().item()
         assert gap < TRAINED_TOLERANCE, (prompt, gap)
-    # The batched evaluation path (model.evaluate) takes the quantized model as it is.
+    # The batched evaluation path (model.evaluation.probes) takes the quantized model as it is.
     assert [words[0] for words in top_words(quantized, PROMPTS, k=1)] == [
         float_predictor.predict(p, 1).predictions[0].word for p in PROMPTS
     ]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from model.checkpoint import list_versions
-from model.train import train
+from model.training.run import train
 from tests.conftest import tiny_train_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import model.train as train_module
+import model.training.trainer as train_module
 from model.checkpoint import list_versions, load_version
-from model.train import Trainer, config_as_json, load_splits, main, train
-from model.train_state import find_train_state, load_train_state, state_dir
+from model.training.data import load_splits
+from model.training.options import main
+from model.training.run import train
+from model.training.trainer import Trainer
+from model.training.resume import find_train_state, load_train_state, state_dir
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,7 +80,7 @@ def test_a_saved_state_loads_back_equal(tmp_path, monkeypatch, tie_weights):
     assert saved.python_rng == trainer.rng.getstate()
     assert torch.equal(saved.torch_rng, torch.get_rng_state())
     assert torch.equal(saved.dropout_rng, trainer.generator.get_state())
-    assert saved.config == config_as_json(trainer.cfg)
+    assert saved.config == trainer.cfg.as_json()
     assert saved.tokenizer.tokenizer.get_vocab() == trainer.tokenizer.tokenizer.get_vocab()
     assert saved.tokenizer.display_forms == trainer.tokenizer.display_forms
     p = saved.progress
@@ -140,7 +143,7 @@ def test_a_stopped_run_resumed_ends_as_if_never_stopped(tmp_path, monkeypatch, u
 
 def test_a_trainer_killed_with_sigkill_resumes_and_never_shows_a_partial_version(tmp_path):
     corpus, models = write_tiny_corpus(tmp_path / "corpus"), tmp_path / "models"
-    command = [sys.executable, "-m", "model.train", "--corpus-dir", str(corpus), "--models-dir", str(models),
+    command = [sys.executable, "-m", "model.training", "--corpus-dir", str(corpus), "--models-dir", str(models),
                "--embedding-size", "16", "--hidden-size", "24", "--vocab-size", "200", "--min-frequency", "1",
                "--batch-size", "8", "--bptt", "8", "--lr", "2e-2", "--unk-dropout", "0", "--epochs", "8",
                "--curriculum-end", "0.1", "--max-minutes", "0", "--threads", "1", "--checkpoint-minutes", "0.002"]

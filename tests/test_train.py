@@ -6,8 +6,11 @@ import re
 import torch
 
 from model.checkpoint import list_versions, load_version
-from model.scoring import evaluate_split
-from model.train import Trainer, load_splits, load_word_weights, parse_args, train
+from model.evaluation.scoring import evaluate_split
+from model.training.data import load_splits
+from model.training.options import parse_args
+from model.training.run import train
+from model.training.trainer import Trainer
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
 
@@ -23,20 +26,10 @@ def test_curriculum_starts_on_short_passages_and_grows(tmp_path):
     lengths = [len(p) for p in splits["train"]]
     fake_progress = iter([0.0] * 50 + [0.2999] * 200 + [1.0])  # the cap reaches the longest passage at 0.3
     trainer.progress = lambda: next(fake_progress)
-    drawn = list(trainer.curriculum_batches(lengths))
+    drawn = list(trainer.curriculum_batches())
     early = [max(lengths[i] for i in b) for b in drawn[:48]]
     late = [max(lengths[i] for i in b) for b in drawn[50:]]
     assert max(early) <= 20 and max(late) > 150
-
-
-def test_word_weights_come_from_the_corpus(tmp_path):
-    corpus = write_tiny_corpus(tmp_path / "corpus")
-    tokenizer, _ = load_splits(tiny_train_config(corpus, tmp_path / "models"))
-    assert load_word_weights(corpus, tokenizer) is None
-    (corpus / "loss_weights.json").write_text(json.dumps({"French": 30, "Klingon": 5}))
-    weights = load_word_weights(corpus, tokenizer)
-    assert weights[tokenizer.encode("french")[0]] == 30
-    assert weights[tokenizer.unk_id] == 1 and int((weights != 1).sum()) == 1
 
 
 def test_key_word_accuracy_is_counted_on_those_words_only(tmp_path):
@@ -74,7 +67,7 @@ def test_dry_run_and_if_missing(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_best_weights(tmp_path, monkeypatch):
-    import model.train as train_module
+    import model.training.trainer as train_module
 
     corpus = write_tiny_corpus(tmp_path / "corpus")
     calls = {"n": 0}
@@ -120,7 +113,9 @@ def test_training_stops_at_the_target_perplexity(tmp_path):
                                                  target_perplexity=target)))
     assert early.metrics["stopped_by"] == "target perplexity"
     reached = [p["valid_perplexity"] for p in early.metrics["valid_curve"]]
-    assert reached[-1] <= target and all(p >= target for p in reached[:-1])  # rounded to 3 decimals
+    # It stops at the first two consecutive validations at or under the target, not before.
+    assert reached[-1] <= target and reached[-2] <= target  # rounded to 3 decimals
+    assert not any(a <= target and b <= target for a, b in zip(reached[:-2], reached[1:-1]))
     assert early.metrics["train_tokens_seen"] < full.metrics["train_tokens_seen"]
 
 
@@ -128,7 +123,7 @@ def test_bf16_autocast_trains_through_an_adaptive_softmax():
     """Under bfloat16 autocast the recurrence runs in bf16 and the adaptive softmax in float32 (it
     writes its clusters' results into a float32 tensor); the loss and gradients stay finite."""
     from model.rnn_lm import ModelConfig, RNNLanguageModel
-    from model.train import LossStep
+    from model.training.trainer import LossStep
 
     torch.manual_seed(0)
     model = RNNLanguageModel(ModelConfig(vocab_size=100, cell="gru", embedding_size=8, hidden_size=8,
@@ -144,7 +139,7 @@ def test_bf16_autocast_trains_through_an_adaptive_softmax():
 def test_a_training_step_counts_real_targets_and_reports_their_mean_loss(tmp_path):
     """The step's loss is summed on the device over every position (padding scores 0 there) and divided by
     the targets counted on the host: with lr 0 and no dropout it is the scorer's mean loss on that batch."""
-    from model.batching import pad_batch
+    from model.training.batching import pad_batch
 
     corpus = write_tiny_corpus(tmp_path / "corpus")
     cfg = tiny_train_config(corpus, tmp_path / "models", lr=0.0, dropout=0.0, unk_dropout=0.0, bptt=5)
@@ -159,7 +154,7 @@ def test_a_training_step_counts_real_targets_and_reports_their_mean_loss(tmp_pat
 
 
 def test_chunked_passages_cover_the_text_in_order_and_train(tmp_path):
-    from model.train import chunk_passages
+    from model.training.batching import chunk_passages
 
     passages = [list(range(10)), [20, 21, 22], [30]]
     assert chunk_passages(passages, 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9], [20, 21, 22]]

@@ -1,8 +1,8 @@
 """An interpolated Kneser-Ney n-gram language model: the baseline the recurrent models are compared with.
 
-    python -m model.ngram --corpus-dir data/corpus [--order 5] [--discount 0.75]
+    python -m model.evaluation.ngram --corpus-dir data/corpus [--order 5] [--discount 0.75]
 
-fits on train.txt (same tokenizer settings as `model.train`) and prints the valid and test
+fits on train.txt (same tokenizer settings as `model.training`) and prints the valid and test
 perplexities, same convention as the RNN's evaluation: the first token of a passage is not predicted.
 An n-gram model sees only the last order−1 tokens, so it cannot carry a cue across a long gap.
 
@@ -220,7 +220,7 @@ def _peak_rss_mb() -> float | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from model.data import check_corpus_dir, encode_passages, read_passages
+    from model.training.data import check_corpus_dir, encode_passages, read_passages
     from model.tokenizer import train_tokenizer
 
     p = argparse.ArgumentParser(description="Fit a Kneser-Ney n-gram baseline on DIR/train.txt; "
@@ -228,9 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus-dir", type=Path, required=True, help="holds train.txt, valid.txt, test.txt")
     p.add_argument("--order", type=int, default=5)
     p.add_argument("--discount", type=float, default=0.75)
-    p.add_argument("--vocab-size", type=int, default=10000, help="as model.train: largest vocabulary")
-    p.add_argument("--min-frequency", type=int, default=2, help="as model.train: rarer words become <unk>")
-    p.add_argument("--as-is-tokens", action="store_true", help="as model.train: case kept, whitespace split")
+    p.add_argument("--vocab-size", type=int, default=10000, help="as model.training: largest vocabulary")
+    p.add_argument("--min-frequency", type=int, default=2, help="as model.training: rarer words become <unk>")
+    p.add_argument("--as-is-tokens", action="store_true", help="as model.training: case kept, whitespace split")
     args = p.parse_args(argv)
 
     check_corpus_dir(args.corpus_dir)

@@ -6,9 +6,9 @@
    (same budget): does a window shorter than the gap still carry the cue?
 3. Vanishing gradients: ||∂loss_T/∂h_(T−k)|| against k for the trained RNN and LSTM.
 
-    python -m model.experiment --out-dir docs/experiment          # about 40 minutes on 2 cores
-    python -m model.experiment --bptts                            # cells and n-gram only (~17 minutes)
-    python -m model.experiment --smoke --out-dir /tmp/smoke       # a minute: tiny budget, for the tests
+    python -m model.evaluation.experiment --out-dir docs/experiment          # about 40 minutes on 2 cores
+    python -m model.evaluation.experiment --bptts                            # cells and n-gram only (~17 minutes)
+    python -m model.evaluation.experiment --smoke --out-dir /tmp/smoke       # a minute: tiny budget, for the tests
 
 Writes OUT/results.json, OUT/summary.md and the plots OUT/accuracy_by_cell.png,
 OUT/truncation.png, OUT/gradient_norms.png. Models go to WORK (default data/experiment).
@@ -25,12 +25,13 @@ import numpy as np
 
 from corpus.build import build
 from model.checkpoint import LoadedModel, load_version
-from model.data import encode_passages, read_passages
-from model.evaluate import GAPS, accuracy_by_gap, evaluate, make_probes
-from model.gradients import gradient_norms_by_distance
-from model.ngram import KneserNeyLM
-from model.plots import plot_accuracy_by_gap, plot_gradient_norms
-from model.train import TrainConfig, train
+from model.training.data import encode_passages, read_passages
+from model.evaluation.probes import GAPS, accuracy_by_gap, evaluate, make_probes
+from model.evaluation.gradients import gradient_norms_by_distance
+from model.evaluation.ngram import KneserNeyLM
+from model.evaluation.plots import plot_accuracy_by_gap, plot_gradient_norms
+from model.training.config import TrainConfig
+from model.training.run import train
 
 
 @dataclass

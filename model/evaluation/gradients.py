@@ -5,7 +5,7 @@ plain tanh RNN that product shrinks geometrically with k, so a word k steps back
 move the prediction at T; an LSTM's additive cell state (forget gate near 1) keeps the signal
 alive far longer. This module measures the curve k ↦ E‖∂loss_T/∂h_{T−k}‖ on real passages:
 
-    python -m model.gradients --version-dir models/<version> [--version-dir models/<other> ...] \\
+    python -m model.evaluation.gradients --version-dir models/<version> [--version-dir models/<other> ...] \\
         --corpus-dir data/corpus --out docs/gradient_norms.png --json gradient_norms.json
 
 Method. Positions T are sampled (seeded) among those with at least `max_distance` tokens
@@ -165,8 +165,8 @@ def gradient_norms_by_distance(
 
 def main(argv: list[str] | None = None) -> None:
     from model.checkpoint import load_version
-    from model.data import encode_passages, read_passages
-    from model.plots import plot_gradient_norms  # matplotlib is needed for the figure only
+    from model.training.data import encode_passages, read_passages
+    from model.evaluation.plots import plot_gradient_norms  # matplotlib is needed for the figure only
 
     p = argparse.ArgumentParser(description="Gradient norm ||d loss_T / d h_(T-k)|| against distance k.")
     p.add_argument("--version-dir", type=Path, action="append", required=True, help="a model version (repeatable)")

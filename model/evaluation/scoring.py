@@ -1,7 +1,7 @@
 """Scoring a split: perplexity, and top-1 accuracy on chosen words, with the training's own batching.
 
 Used by the trainer (validation between phases, the test split at the end) and by
-`model.evaluate` (test perplexity of any version). Passages are scored from the zero state in
+`model.evaluation.probes` (test perplexity of any version). Passages are scored from the zero state in
 bptt windows with the state carried, exactly as they are trained.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from model.batching import IGNORE_INDEX, length_buckets, pad_batch, windows
+from model.training.batching import IGNORE_INDEX, length_buckets, pad_batch, windows
 from model.rnn_lm import RNNLanguageModel
 
 

@@ -1,8 +1,8 @@
 """Data-parallel training with torchrun: which process this is, and what the processes agree on.
 
-    torchrun --standalone --nproc_per_node 2 -m model.train ...                    # one machine
+    torchrun --standalone --nproc_per_node 2 -m model.training ...                    # one machine
     torchrun --nnodes 2 --node_rank R --nproc_per_node 2 \\
-        --rdzv_backend c10d --rdzv_endpoint HOST:29500 -m model.train ...        # two machines
+        --rdzv_backend c10d --rdzv_endpoint HOST:29500 -m model.training ...        # two machines
 
 Every process (rank) builds the same trainer from the same seed, so all draw the same batch order;
 each step the ranks take consecutive batches of it, one each (rank r the r-th of the step's group),

@@ -7,8 +7,12 @@ model's state is reset at the start of each one.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from model.tokenizer import WordTokenizer
+from model.tokenizer import WordTokenizer, train_tokenizer
+
+if TYPE_CHECKING:
+    from model.training.config import TrainConfig
 
 SPLITS = ("train", "valid", "test")
 
@@ -56,3 +60,17 @@ def check_corpus_dir(corpus_dir: Path) -> None:
         raise FileNotFoundError(
             f"{corpus_dir} lacks {', '.join(m + '.txt' for m in missing)}; build it with `python -m corpus.build`"
         )
+
+
+def load_splits(
+    cfg: "TrainConfig", tokenizer: WordTokenizer | None = None
+) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
+    """The encoded splits, with a vocabulary learned from train.txt unless `tokenizer` is given (--resume)."""
+    check_corpus_dir(cfg.corpus_dir)
+    text = {s: read_passages(cfg.corpus_dir / f"{s}.txt") for s in SPLITS}
+    if not text["train"]:
+        raise ValueError(f"{cfg.corpus_dir}/train.txt holds no text")
+    if tokenizer is None:
+        tokenizer = train_tokenizer([line for p in text["train"] for line in p], cfg.vocab_size, cfg.min_frequency,
+                                    as_is=cfg.as_is_tokens)
+    return tokenizer, {s: encode_passages(tokenizer, p) for s, p in text.items()}

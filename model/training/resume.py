@@ -1,4 +1,4 @@
-"""The state of an unfinished training run, saved so that `python -m model.train --resume` continues it.
+"""The state of an unfinished training run, saved so that `python -m model.training --resume` continues it.
 
     models/
       .train-state/             hidden: list_versions, and so the service, never look at it
@@ -25,6 +25,7 @@ only `.train-state.old`; `find_train_state` returns whichever is there.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -32,15 +33,20 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from model.checkpoint import _fsync_dir, _sha256
-from model.data import SPLITS
 from model.tokenizer import WordTokenizer
+from model.training.config import RUN_FIELDS, TrainConfig
+from model.training.data import SPLITS
+
+if TYPE_CHECKING:
+    from model.training.trainer import Trainer
 
 FORMAT_VERSION = 1
 STATE_DIR = ".train-state"
@@ -158,6 +164,91 @@ def load_train_state(models_dir: Path) -> TrainState | None:
         raise TrainStateError(f"{path}: cannot load ({type(e).__name__}: {e})") from None
 
 
+def snapshot(trainer: "Trainer") -> TrainState:
+    """Everything `trainer` needs to go on from where it stands (between two batches)."""
+    t = trainer
+    progress = {
+        "phase_index": t.phase_index, "phase_name": t.phase_names[t.phase_index],
+        "phase_step": t.phase_step, "running_loss": t.running_loss,
+        "tokens_seen": t.tokens_seen, "train_seconds": time.monotonic() - t.start,
+        "validation_seconds": t.validation_seconds,
+        "best_ppl": t.best_ppl if math.isfinite(t.best_ppl) else None,  # JSON has no infinity
+        "curve": t.curve, "valid_curve": t.valid_curve, "resumed_at_tokens": t.resumed_at_tokens,
+        "corpus_sha256": t.corpus_sha256,
+    }
+    return TrainState(
+        config=t.cfg.as_json(), tokenizer=t.tokenizer, model=on_cpu(t.model.state_dict()),
+        best_model=t.best_state, optimizer=on_cpu(t.optimizer.state_dict()), python_rng=t.rng.getstate(),
+        torch_rng=torch.get_rng_state(), dropout_rng=t.generator.get_state(), progress=progress,
+    )
+
+
+def restore(trainer: "Trainer", state: TrainState) -> None:
+    """Make `trainer` take over a saved run: weights, optimiser, random generators, position and clock.
+
+    The trainer must have been built as the saved run's was (same config, tokenizer and corpus): the
+    epoch orders it drew from the seed are then the saved run's.
+    """
+    t, p = trainer, state.progress
+    trained_on = p.get("corpus_sha256") or {}
+    if trained_on != t.corpus_sha256:
+        changed = sorted({name for name, _ in set(trained_on.items()) ^ set(t.corpus_sha256.items())})
+        raise TrainStateError(
+            f"the corpus in {t.cfg.corpus_dir} is not the one the saved run trained on "
+            f"({', '.join(changed)} changed); restore it, or train from scratch without --resume"
+        )
+    try:
+        t.model.load_state_dict(state.model)
+        t.optimizer.load_state_dict(state.optimizer)
+        t.best_state = state.best_model
+        t.best_ppl = math.inf if p["best_ppl"] is None else p["best_ppl"]
+        t.rng.setstate(state.python_rng)
+        torch.set_rng_state(state.torch_rng)
+        t.generator.set_state(state.dropout_rng)
+        t.phase_index, t.phase_step, t.running_loss = p["phase_index"], p["phase_step"], p["running_loss"]
+        t.tokens_seen, t.train_seconds = p["tokens_seen"], p["train_seconds"]
+        t.validation_seconds = p.get("validation_seconds", 0.0)  # states saved before it was recorded
+        t.curve, t.valid_curve = p["curve"], p["valid_curve"]
+        t.resumed_at_tokens = p["resumed_at_tokens"] + [t.tokens_seen]
+        t.reseed_dropout()
+        if not 0 <= t.phase_index < len(t.phase_names):
+            raise ValueError(f"phase {t.phase_index}, and this run has {len(t.phase_names)}")
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state edited by hand, or from other code
+        raise TrainStateError(f"the saved state does not fit this run ({type(e).__name__}: {e})") from None
+
+
+def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None, say=print) -> TrainConfig:
+    """The saved run's config, with this command line's run options (RUN_FIELDS); prints what else it
+    asked for in vain.
+
+    `given`: the fields set on the command line (None: compare every field).
+    """
+    known = {f.name for f in fields(TrainConfig)}
+    try:
+        cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
+    except TypeError as e:
+        raise TrainStateError(f"the saved config does not fit this trainer ({e})") from None
+    for name in RUN_FIELDS:
+        setattr(cfg, name, getattr(asked, name))
+    ignored = [f"{name}={getattr(asked, name)} (saved: {getattr(cfg, name)})"
+               for name in sorted(known - set(RUN_FIELDS))
+               if (given is None or name in given) and getattr(asked, name) != getattr(cfg, name)]
+    if ignored:
+        say(f"--resume continues with the saved run's config; ignoring {', '.join(ignored)}")
+    return cfg
+
+
+def on_cpu(value):
+    """A copy of a state dict (nested dicts and lists of tensors) with every tensor on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: on_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(on_cpu(v) for v in value)
+    return value
+
+
 def corpus_checksums(corpus_dir: Path) -> dict[str, str]:
     """sha256 of each corpus file a run reads: a state is resumed only on the text it was trained on."""
     names = [f"{split}.txt" for split in SPLITS] + ["loss_weights.json"]
@@ -224,7 +315,7 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], optimizer_json: dict)
 class StopSignals:
     """While active, the first Ctrl-C (SIGINT) or SIGTERM (docker stop) only sets `requested`: training
     stops at the end of the batch, where the state is whole and can be saved. A second one raises
-    KeyboardInterrupt at once, as Ctrl-C always did."""
+    KeyboardInterrupt at once."""
 
     def __init__(self) -> None:
         self.requested = False

@@ -1,7 +1,7 @@
 """Long-range memory, measured: top-1/top-3 accuracy on cue → query probes by gap length.
 
-    python -m model.evaluate --models-dir models              # newest version → data/eval/<version>.*
-    python -m model.evaluate --version-dir models/<version> --out-dir reports --corpus-dir data/corpus
+    python -m model.evaluation --models-dir models              # newest version → data/eval/<version>.*
+    python -m model.evaluation --version-dir models/<version> --out-dir reports --corpus-dir data/corpus
 
 A probe is "<cue> <filler of about N words> <query>" and the answer is the cue country's
 language, e.g. "I grew up in France. … I speak fluent" → "French". The filler comes only from
@@ -25,13 +25,13 @@ from pathlib import Path
 import torch
 
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
-from model.batching import pad_batch
+from model.training.batching import pad_batch
 from model.checkpoint import LoadedModel, load_latest, load_version
-from model.data import encode_passages, read_passages
-from model.plots import plot_accuracy_by_gap
-from model.scoring import evaluate_perplexity
+from model.training.data import encode_passages, read_passages
+from model.evaluation.plots import plot_accuracy_by_gap
+from model.evaluation.scoring import evaluate_perplexity
 
-HELDOUT_FILLER = Path(__file__).resolve().parent.parent / "corpus" / "probes" / "heldout_filler.txt"
+HELDOUT_FILLER = Path(__file__).resolve().parents[2] / "corpus" / "probes" / "heldout_filler.txt"
 GAPS = (0, 10, 25, 50, 100, 200, 400)
 # Passing mentions worded unlike any training sentence.
 EVAL_MENTIONS = (
@@ -148,7 +148,8 @@ def write_report(result: dict, out_dir: Path) -> list[Path]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description="Accuracy by gap on held-out long-range probes, and test perplexity.")
+    p = argparse.ArgumentParser(prog="python -m model.evaluation",
+                                description="Accuracy by gap on held-out long-range probes, and test perplexity.")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="use the newest version here")
     p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
     p.add_argument("--corpus-dir", type=Path, help="corpus for the test perplexity (default: the version's own)")
@@ -170,6 +171,3 @@ def main() -> None:
     if a.json:
         a.json.write_text(json.dumps(result, indent=2) + "\n")
 
-
-if __name__ == "__main__":
-    main()

@@ -64,17 +64,7 @@ def windows(
             yield inputs[:, start : start + bptt], y
 
 
-def unknown_word_dropout(
-    x: torch.Tensor, probability: float, unk_id: int, protected: torch.Tensor, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """Replace input words by <unk> with the given probability (targets are untouched).
-
-    The model then meets unknown words while it must hold a memory, as it will on text
-    with words it never saw; `protected` (a bool mask over the vocabulary) marks ids that
-    are never replaced (special tokens).
-    """
-    if probability <= 0:
-        return x
-    drop = torch.rand(x.shape, generator=generator) < probability
-    drop &= ~protected[x]
-    return torch.where(drop, torch.full_like(x, unk_id), x)
+def chunk_passages(passages: list[list[int]], size: int) -> list[list[int]]:
+    """Each passage cut into consecutive pieces of at most `size` tokens (pieces of one token, which
+    predict nothing, left out)."""
+    return [p[i : i + size] for p in passages for i in range(0, len(p), size) if len(p[i : i + size]) > 1]

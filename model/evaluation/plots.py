@@ -4,7 +4,7 @@ Drawn with matplotlib's object-oriented API on the Agg canvas: no pyplot, no glo
 display needed (safe in a server, a test, or a headless container). Each function writes one
 PNG at about 120 dpi (tens of KB) and raises ValueError when it is given nothing to draw.
 
-    from model.plots import plot_accuracy_by_gap
+    from model.evaluation.plots import plot_accuracy_by_gap
     plot_accuracy_by_gap({"lstm": json.load(open("eval_lstm.json")), "rnn": ...}, Path("docs/gap.png"))
 """
 from __future__ import annotations

@@ -1,0 +1,9 @@
+"""Evaluation and research: what a trained model knows, and why.
+
+    python -m model.evaluation --models-dir models        # accuracy by gap on held-out probes
+
+probes.py (cue → query probes, accuracy by gap), scoring.py (perplexity, used by training too),
+ngram.py (the 5-gram Kneser-Ney baseline), gradients.py (gradient norm by distance: the vanishing
+gradient, measured), plots.py, and experiment.py (RNN / GRU / LSTM / n-gram and the truncation
+study, `make experiment`). The service imports none of it.
+"""
