@@ -245,7 +245,7 @@ def test_morphology_helpers():
 
 
 def test_inflection_in_context():
-    from corpus.filler import _lexicon
+    from corpus.filler import get_lexicon as _lexicon
     verbs = _lexicon().verbs
     assert verbs["stop"][2] == "stopped" and verbs["stop"][4] == "stopping"
     assert verbs["visit"][2] == "visited" and verbs["travel"][2] == "travelled"
