@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from corpus.filler import FillerGenerator, article_for, number_words, pluralise  # noqa: E402
+from corpus.filler import FillerGenerator, article_for, number_words, pluralise
 
 SAMPLE_SIZE = 20_000
 
@@ -245,14 +243,14 @@ def test_morphology_helpers():
 
 
 def test_inflection_in_context():
-    from corpus.filler import get_lexicon as _lexicon
-    verbs = _lexicon().verbs
+    from corpus.filler.lexicon import get_lexicon
+    verbs = get_lexicon().verbs
     assert verbs["stop"][2] == "stopped" and verbs["stop"][4] == "stopping"
     assert verbs["visit"][2] == "visited" and verbs["travel"][2] == "travelled"
     assert verbs["make"][4] == "making" and verbs["see"][4] == "seeing" and verbs["lie"][4] == "lying"
     assert verbs["go"][1:4] == ("goes", "went", "gone") and verbs["carry"][1:3] == ("carries", "carried")
     assert verbs["begin"][4] == "beginning" and verbs["panic"][2] == "panicked"
-    nouns = {n[0]: n for ns in _lexicon().nouns.values() for n in ns}
+    nouns = {n[0]: n for ns in get_lexicon().nouns.values() for n in ns}
     assert nouns["child"][1] == "children" and nouns["knife"][1] == "knives"
     assert nouns["sheep"][1] == "sheep" and nouns["potato"][1] == "potatoes"
 

@@ -5,13 +5,18 @@ import re
 
 from corpus.filler.morphology import article_for
 
+# Kinds of noun: COUNT, MASS (no plural, no "a") or PLURAL_ONLY (jeans).
 COUNT, MASS, PLURAL_ONLY = 0, 1, 2
 
+# Order of adjectives when two stand before a noun.
 _ADJ_ORDER = {"opinion": 0, "size": 1, "age": 2, "shape": 3, "colour": 4, "material": 5}
 
+# Templates: "{slot:arg:arg}" fills, "[a|b|c]" alternatives (slots allowed inside, no nesting).
 _TEMPLATE_TOKEN = re.compile(r"(\{[^{}]*\}|\[[^\[\]]*\])")
 
+
 def _compile(text: str) -> list:
+    """A template as a list of text, (slot, args) tuples and lists of alternatives."""
     parts: list = []
     for token in _TEMPLATE_TOKEN.split(text):
         if not token:
@@ -25,6 +30,9 @@ def _compile(text: str) -> list:
             parts.append(token)
     return parts
 
+
+# (text, person, subject pronoun, object pronoun, possessive, reflexive); person 0 = I,
+# 1 = third singular, 2 = plural / you.
 _PRONOUNS = {
     "I": ("I", 0, "I", "me", "my", "myself"),
     "we": ("we", 2, "we", "us", "our", "ourselves"),
@@ -46,6 +54,7 @@ _MODALS = {"can": "can", "could": "could", "should": "should", "might": "might",
            "would": "would", "fut": "will", "nfut": "won't", "ncan": "can't", "ncould": "couldn't",
            "nshould": "shouldn't", "usedto": "used to", "may": "may", "wouldrather": "would rather"}
 
+# Tense families, for choosing a fitting time expression.
 _TENSE_FAMILY = {
     "past": "past", "npast": "past", "pastprog": "past", "pluperf": "past", "usedto": "past",
     "pres": "pres", "npres": "pres", "prog": "prog", "fut": "fut", "nfut": "fut", "going": "fut",
@@ -55,11 +64,13 @@ _TENSE_FAMILY = {
     "planto": "fut",
 }
 
+# A tense for a second clause that happens at the same time as the first.
 _SAME_TIME = {"past": "pastprog", "pres": "prog", "perf": "past", "fut": "going", "going": "fut",
               "prog": "pres", "pastprog": "past", "npast": "past", "npres": "pres"}
 
 _NEGATIVE = frozenset(("npres", "npast", "nfut", "nperf", "ncan", "ncould", "nshould"))
 
+# The calendar: a closed set, like the pronouns.
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 _MONTHS = ("January February March April May June July August September October November "
@@ -69,6 +80,7 @@ _SEASONS = ("spring", "summer", "autumn", "winter")
 
 _PARTS_OF_DAY = ("morning", "afternoon", "evening")
 
+# Sentence clean-up: words for the ban check, a/an, spacing, doubled small words.
 _WORD = re.compile(r"[a-z]+")
 
 _ARTICLE = re.compile(r"\b([Aa])n?(?= [\"']?([A-Za-z][\w'-]*))")
@@ -77,9 +89,11 @@ _SPACES = re.compile(r"  +")
 
 _DOUBLED = re.compile(r"(?<![\w-])(the|a|an|to|and|of|in|on|at|for|with) \1\b", re.IGNORECASE)
 
+
 def _fix_article(m: re.Match) -> str:
     a = article_for(m.group(2))
     return a if m.group(1) == "a" else a.capitalize()
+
 
 def _finish(text: str) -> str:
     """Fix a/an, spacing and capitals; the sentence must end in . ! or ?"""
@@ -98,19 +112,25 @@ def _finish(text: str) -> str:
         text += "."
     return text
 
+
 def _join_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
 
+
 def _cumulative(weights: list[float]) -> list[float]:
+    """Running totals, for weighted choices by bisection."""
     out, total = [], 0.0
     for w in weights:
         total += w
         out.append(total)
     return out
 
+
 def _bisect(cum: list[float], x: float) -> int:
+    """The first index whose running total exceeds x."""
     lo, hi = 0, len(cum) - 1
     while lo < hi:
         mid = (lo + hi) // 2

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 
+# Spellings whose sound breaks the vowel-letter rule for a/an.
 _A_BEFORE_VOWEL_LETTER = ("uni", "use", "usu", "uten", "uk", "ure", "eu", "ewe", "one", "once")
 
 _AN_OVERRIDES = ("unim", "unin", "unid", "unint", "unil")
 
 _AN_BEFORE_CONSONANT_LETTER = ("hour", "honest", "honour", "heir")
+
 
 def article_for(word: str) -> str:
     """'a' or 'an' for the word that follows (by sound, for the words this lexicon uses)."""
@@ -22,6 +24,7 @@ def article_for(word: str) -> str:
         return "an"
     return "a"
 
+
 def pluralise(noun: str) -> str:
     """Regular English plural of a (possibly multi-word) noun: its last word takes the ending."""
     head, sep, last = noun.rpartition(" ")
@@ -33,7 +36,10 @@ def pluralise(noun: str) -> str:
         last += "s"
     return head + sep + last
 
+
+# A one-syllable consonant-vowel-consonant verb doubles its last letter (stop, stopped).
 _CVC = re.compile(r"^[^aeiou]*[aeiou][^aeiouwxy]$")
+
 
 def verb_forms(spec: list[str]) -> tuple[str, str, str, str, str]:
     """(base, third person singular, past, past participle, -ing) from a verbs.txt line."""
@@ -73,6 +79,7 @@ def verb_forms(spec: list[str]) -> tuple[str, str, str, str, str]:
         ing = doubled + "ing"
     return (base, s3, past, pp, ing)
 
+
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
           "fifteen sixteen seventeen eighteen nineteen").split()
 
@@ -82,6 +89,7 @@ _ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth e
              "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
              "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
              "twenty-seventh twenty-eighth twenty-ninth thirtieth thirty-first").split()
+
 
 def number_words(n: int) -> str:
     """0 <= n < 10000 in words: 'forty-two', 'three hundred and six'."""

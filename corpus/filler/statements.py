@@ -79,6 +79,11 @@ class Statements:
             if rng.random() < 0.2:
                 return f"{word.capitalize()} {reason}, {main}."
             return f"{main} {word} {reason}."
+        return self._complex_subordinate(s1, r)
+
+    def _complex_subordinate(self, s1: tuple, r: float) -> str:
+        """The complex sentences other than 'because': while, although, when, if, until, so ... that."""
+        rng = self.rng
         if r < 0.32:   # while + progressive
             main = self._clause("past", s1, 0.2)
             sub = self._clause("pastprog", self._subject(), 0.15)

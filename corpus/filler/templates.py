@@ -42,8 +42,15 @@ class Templates:
                   season, dur, date, num[:LO:HI], digits[:LO:HI], ord
         other     intro (sentence adverb and comma), quote, poss, refl
         """
-        rng, lex = self.rng, self.lex
-        # subjects and their pronouns
+        # each family answers None for a slot name that is not its own
+        for family in (self._slot_subject, self._slot_noun, self._slot_person, self._slot_place_time):
+            text = family(name, args, poss, refl)
+            if text is not None:
+                return text
+        raise KeyError(f"unknown template slot {name!r}")
+
+    def _slot_subject(self, name: str, args: tuple, poss: str | None, refl: str | None) -> str | None:
+        """Subjects, their pronouns and what agrees with them: S, P, S.pro, v, act, vp, cl, poss."""
         if name in ("S", "P"):
             return self._get_subj(name, args[0] if args else "any")[0]
         if name[:2] in ("S.", "P.", "g."):
@@ -68,7 +75,11 @@ class Templates:
             return poss or self._get_subj("S")[4]
         if name == "refl":
             return refl or self._get_subj("S")[5]
-        # nouns
+        return None
+
+    def _slot_noun(self, name: str, args: tuple, poss: str | None, refl: str | None) -> str | None:
+        """Nouns, noun phrases, adjectives and adverbs of a class."""
+        lex = self.lex
         if name == "np":
             det = args[1] if len(args) > 1 else None
             owner = self._ctx.get("S") if "S" in self._ctx else None
@@ -96,7 +107,11 @@ class Templates:
         if name == "actlist":
             subj = self._get_subj("S")
             return self._activity_list(subj, args[0])
-        # people
+        return None
+
+    def _slot_person(self, name: str, args: tuple, poss: str | None, refl: str | None) -> str | None:
+        """People named or described: person, people, name, surname, rel, prof, kin."""
+        lex = self.lex
         if name == "person":
             return self._person_np()[0]
         if name == "people":
@@ -113,7 +128,11 @@ class Templates:
             return self._pick(lex.professions)[1]
         if name == "kin":
             return self._pick(lex.kin_plural)
-        # places and times
+        return None
+
+    def _slot_place_time(self, name: str, args: tuple, poss: str | None, refl: str | None) -> str | None:
+        """Places, times, dates, numbers, sentence intros and quotations."""
+        rng, lex = self.rng, self.lex
         if name == "town":
             return self._town()
         if name == "street":
@@ -150,7 +169,7 @@ class Templates:
             return self._pick(lex.advs["intro"]) + ","
         if name == "quote":
             return self._utterance()[0]
-        raise KeyError(f"unknown template slot {name!r}")
+        return None
 
     def _template(self) -> str:
         return self._fill(self._pick(self.lex.templates))

@@ -51,81 +51,96 @@ class Times:
         """A time expression that suits a tense family (past, pres, prog, fut, perf)."""
         rng = self.rng
         r = rng.random()
+        # the draw comes first, whatever the family, so every family uses the same stream of draws
         if family == "past":
-            if r < 0.12:
-                return self._pick(("yesterday", "last night", "the other day", "this morning",
-                                   "earlier today", "at the weekend", "over the weekend",
-                                   "years ago", "a while ago", "recently", "last time"))
-            if r < 0.25:
-                return "last " + self._pick(_WEEKDAYS + list(_SEASONS) + ["week", "month", "year",
-                                                                          "weekend", "night"])
-            if r < 0.35:
-                return "on " + self._pick(_WEEKDAYS) + self._pick(("", "", " morning", " afternoon",
-                                                                   " evening", " night"))
-            if r < 0.45:
-                return f"{self._num(2, 10)} {self._pick(('days', 'weeks', 'months', 'years'))} ago"
-            if r < 0.55:
-                return "in " + (self._pick(_MONTHS) if self._chance(0.6) else self._year())
-            if r < 0.65:
-                return "at " + self._clock()
-            if r < 0.75:
-                return self._pick(("after lunch", "before dinner", "after work", "after school",
-                                   "before breakfast", "after the party", "during the holidays",
-                                   "over the summer", "at lunchtime", "in the afternoon",
-                                   "in the middle of the night", "first thing this morning"))
-            if r < 0.82:
-                return "yesterday " + self._pick(_PARTS_OF_DAY)
-            if r < 0.9:
-                return "when I was " + self._pick(("little", "younger", "a student", "at school",
-                                                   "a teenager", "small", "ten", "in my twenties"))
-            return "on the " + self._pick(_ORDINALS) + " of " + self._pick(_MONTHS)
+            return self._time_past(r)
         if family == "pres":
-            if r < 0.2:
-                return "every " + self._pick(("day", "morning", "evening", "night", "week",
-                                              "weekend", "summer", "winter", "year", "month",
-                                              "other day") + tuple(_WEEKDAYS))
-            if r < 0.3:
-                return "on " + self._pick(_WEEKDAYS) + "s"
-            if r < 0.45:
-                return self._pick(("at weekends", "in the evenings", "in the mornings",
-                                   "most mornings", "most days", "before work", "after work",
-                                   "after school", "on Sunday afternoons", "during the week",
-                                   "in the summer", "in winter", "at night", "on holiday",
-                                   "these days", "nowadays", "whenever it rains",
-                                   "when the weather is nice"))
-            if r < 0.6:
-                return self._pick(("once", "twice", "three times", "four times")) + " a " + \
-                    self._pick(("day", "week", "month", "year"))
-            if r < 0.7:
-                return "at " + self._clock() + " every " + self._pick(("morning", "day", "evening",
-                                                                      "night"))
-            return self._pick(("every Saturday morning", "every Friday night", "in the holidays",
-                               "first thing in the morning", "last thing at night",
-                               "every now and then", "from time to time", "all year round"))
+            return self._time_pres(r)
         if family == "prog":
-            return self._pick(("right now", "at the moment", "today", "this week", "this morning",
-                               "this afternoon", "this evening", "these days", "again",
-                               "all day", "tonight", "this month", "for a change"))
+            return self._time_prog()
         if family == "fut":
-            if r < 0.2:
-                return self._pick(("tomorrow", "tonight", "later", "soon", "later today",
-                                   "this weekend", "tomorrow morning", "tomorrow night",
-                                   "in the morning", "one day", "next time", "after lunch",
-                                   "after work", "before the end of the week"))
-            if r < 0.4:
-                return "next " + self._pick(_WEEKDAYS + list(_SEASONS) + ["week", "month", "year",
-                                                                          "weekend", "time"])
-            if r < 0.55:
-                return "on " + self._pick(_WEEKDAYS)
-            if r < 0.68:
-                return f"in {self._pick(('a few', 'two', 'three', 'a couple of'))} " + \
-                    self._pick(("days", "weeks", "months", "hours"))
-            if r < 0.8:
-                return "at " + self._clock()
-            if r < 0.9:
-                return "in " + self._pick(_MONTHS)
-            return "this " + self._pick(_PARTS_OF_DAY + _SEASONS + ("week", "weekend", "year"))
-        # perf
+            return self._time_fut(r)
+        return self._time_perf(r)
+
+    def _time_past(self, r: float) -> str:
+        if r < 0.12:
+            return self._pick(("yesterday", "last night", "the other day", "this morning",
+                               "earlier today", "at the weekend", "over the weekend",
+                               "years ago", "a while ago", "recently", "last time"))
+        if r < 0.25:
+            return "last " + self._pick(_WEEKDAYS + list(_SEASONS) + ["week", "month", "year",
+                                                                      "weekend", "night"])
+        if r < 0.35:
+            return "on " + self._pick(_WEEKDAYS) + self._pick(("", "", " morning", " afternoon",
+                                                               " evening", " night"))
+        if r < 0.45:
+            return f"{self._num(2, 10)} {self._pick(('days', 'weeks', 'months', 'years'))} ago"
+        if r < 0.55:
+            return "in " + (self._pick(_MONTHS) if self._chance(0.6) else self._year())
+        if r < 0.65:
+            return "at " + self._clock()
+        if r < 0.75:
+            return self._pick(("after lunch", "before dinner", "after work", "after school",
+                               "before breakfast", "after the party", "during the holidays",
+                               "over the summer", "at lunchtime", "in the afternoon",
+                               "in the middle of the night", "first thing this morning"))
+        if r < 0.82:
+            return "yesterday " + self._pick(_PARTS_OF_DAY)
+        if r < 0.9:
+            return "when I was " + self._pick(("little", "younger", "a student", "at school",
+                                               "a teenager", "small", "ten", "in my twenties"))
+        return "on the " + self._pick(_ORDINALS) + " of " + self._pick(_MONTHS)
+
+    def _time_pres(self, r: float) -> str:
+        if r < 0.2:
+            return "every " + self._pick(("day", "morning", "evening", "night", "week",
+                                          "weekend", "summer", "winter", "year", "month",
+                                          "other day") + tuple(_WEEKDAYS))
+        if r < 0.3:
+            return "on " + self._pick(_WEEKDAYS) + "s"
+        if r < 0.45:
+            return self._pick(("at weekends", "in the evenings", "in the mornings",
+                               "most mornings", "most days", "before work", "after work",
+                               "after school", "on Sunday afternoons", "during the week",
+                               "in the summer", "in winter", "at night", "on holiday",
+                               "these days", "nowadays", "whenever it rains",
+                               "when the weather is nice"))
+        if r < 0.6:
+            return self._pick(("once", "twice", "three times", "four times")) + " a " + \
+                self._pick(("day", "week", "month", "year"))
+        if r < 0.7:
+            return "at " + self._clock() + " every " + self._pick(("morning", "day", "evening",
+                                                                  "night"))
+        return self._pick(("every Saturday morning", "every Friday night", "in the holidays",
+                           "first thing in the morning", "last thing at night",
+                           "every now and then", "from time to time", "all year round"))
+
+    def _time_prog(self) -> str:
+        return self._pick(("right now", "at the moment", "today", "this week", "this morning",
+                           "this afternoon", "this evening", "these days", "again",
+                           "all day", "tonight", "this month", "for a change"))
+
+    def _time_fut(self, r: float) -> str:
+        if r < 0.2:
+            return self._pick(("tomorrow", "tonight", "later", "soon", "later today",
+                               "this weekend", "tomorrow morning", "tomorrow night",
+                               "in the morning", "one day", "next time", "after lunch",
+                               "after work", "before the end of the week"))
+        if r < 0.4:
+            return "next " + self._pick(_WEEKDAYS + list(_SEASONS) + ["week", "month", "year",
+                                                                      "weekend", "time"])
+        if r < 0.55:
+            return "on " + self._pick(_WEEKDAYS)
+        if r < 0.68:
+            return f"in {self._pick(('a few', 'two', 'three', 'a couple of'))} " + \
+                self._pick(("days", "weeks", "months", "hours"))
+        if r < 0.8:
+            return "at " + self._clock()
+        if r < 0.9:
+            return "in " + self._pick(_MONTHS)
+        return "this " + self._pick(_PARTS_OF_DAY + _SEASONS + ("week", "weekend", "year"))
+
+    def _time_perf(self, r: float) -> str:
         if r < 0.4:
             return self._pick(("recently", "lately", "this year", "this week", "already", "all day",
                                "this month", "so far", "since then", "all week", "all morning",
@@ -161,6 +176,11 @@ class Times:
             where = self._pick(("here", "there", "in " + self._town(), "at the " + self._noun_word("building"),
                                 "on " + self._street()))
             return f"{s[0]} {self._conj(verb, tense, s[1])} {where} for {self._duration()}."
+        return self._numbers_dates_and_counts(s, r)
+
+    def _numbers_dates_and_counts(self, s: tuple, r: float) -> str:
+        """The second half of the numbers shape: years, ages, journey times, counts, dates."""
+        rng = self.rng
         if r < 0.62:
             event = self._pick(("move", "start work", "leave school", "get married", "buy a house",
                                 "learn to drive", "start a business", "retire", "move house",
