@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.build import build, hashed_split, read_text_dir, split_text_into_passages
+from corpus.build import build, hashed_split, main, read_text_dir, split_text_into_passages
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from corpus.filler import FillerGenerator
 from corpus.passages import cue_passage
@@ -97,3 +97,17 @@ def test_default_build_is_pinned(tmp_path):
     build(tmp_path, user_dir=None)
     got = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in PINNED_DEFAULT_BUILD}
     assert got == PINNED_DEFAULT_BUILD
+
+
+def test_a_corpus_too_small_to_split_is_an_error_not_train_text_reused(tmp_path, capsys):
+    user = tmp_path / "user"
+    user.mkdir()
+    # three passages that the 90/5/5 hash all sends to train
+    passages = [p for p in (f"Note {i} about the zeppelin." for i in range(50)) if hashed_split(p) == "train"][:3]
+    (user / "notes.txt").write_text("\n\n".join(passages))
+    with pytest.raises(ValueError, match=r"the valid and test splits would be empty .*100 passages"):
+        build(tmp_path / "out", user_dir=user, synthetic=False)
+    assert not (tmp_path / "out" / "valid.txt").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out-dir", str(tmp_path / "out"), "--user-dir", str(user), "--no-synthetic"])
+    assert "would be empty" in str(exit_info.value)
