@@ -16,14 +16,19 @@ Word lists and sentence banks live in `corpus/lexicon/` (plain text, read once p
 `lexicon.py`). The grammar is split by sentence shape: each module below holds a mixin class with
 the builders of one family, and `FillerGenerator` combines them.
 
-    morphology.py    a/an, plurals, verb forms, numbers in words
-    grammar.py       closed tables (pronouns, "be", modals, tense families) and text clean-up
-    lexicon.py       loading corpus/lexicon/*.txt
-    words.py         pickers, noun phrases, places      people.py    subjects and other people
-    verbs.py         conjugation, verb phrases, clauses  times.py     times, dates, numbers
-    templates.py     template slots                      statements.py  statements, compound, complex
-    descriptions.py  descriptions, there is, weather, short       speech.py  questions, exclamations, quotes
-    clauses.py       lists and relative clauses          instructions.py  imperatives, recipes, directions
+    morphology.py     a/an, plurals, verb forms, numbers in words
+    grammar.py        closed tables (pronouns, "be", modals, tense families), clean-up of a sentence
+    lexicon.py        loading corpus/lexicon/*.txt into one shared _Lexicon
+    words.py          pickers, noun phrases, places and destinations
+    people.py         subjects and other people
+    verbs.py          conjugation, verb phrases, clauses
+    times.py          times, dates, durations; the numbers shape
+    templates.py      template slots; the template and idiom shapes
+    statements.py     simple, narrated, compound, complex and long statements
+    descriptions.py   descriptions, "there is/are", weather, very short sentences
+    speech.py         questions, exclamations, quoted speech
+    clauses.py        lists and relative clauses
+    instructions.py   imperatives, house rules, recipe steps, directions
 
 Every random choice comes from the `random.Random` given to `FillerGenerator`, so a seed fixes
 the text; tests/test_filler.py pins the text of three seeds by its sha256.
