@@ -12,6 +12,9 @@ by a stable hash of its text (90/5/5). A folder given with `--text-dir` that hol
 train.txt/valid.txt/test.txt is used split for split (WikiText-2, Penn Treebank); any other
 folder is treated like the user folder. In WikiText-style files, whose articles start with a
 line " = Title = ", an article is one passage.
+
+Valid and test must each get at least one passage: a corpus too small to split is refused with
+an error (it is never padded with training text, which would make evaluation meaningless).
 """
 from __future__ import annotations
 
@@ -124,9 +127,15 @@ def build(out_dir: Path, seed: int = 0, train_passages: int = 12000, eval_passag
             splits[s] += found[s]
     if not splits["train"]:
         raise ValueError("the corpus would be empty: enable the synthetic passages or give some text")
-    for s in SPLITS:  # an empty valid/test split would make evaluation meaningless
-        if not splits[s]:
-            splits[s] = splits["train"][: max(1, len(splits["train"]) // 20)]
+    empty = [s for s in ("valid", "test") if not splits[s]]
+    if empty:
+        # Filling them from train would score the model on text it trained on, so refuse instead.
+        raise ValueError(
+            f"the {' and '.join(empty)} split{'s' if len(empty) > 1 else ''} would be empty "
+            f"({len(splits['train'])} passages in train): each of valid and test gets about 5% of your "
+            "passages (blank-line separated), so give roughly 100 passages or more, keep the synthetic "
+            "passages (leave out --no-synthetic, with --eval-passages above 0), or use a --text-dir "
+            "folder with its own train.txt, valid.txt and test.txt")
     out_dir.mkdir(parents=True, exist_ok=True)
     for s in SPLITS:
         write_atomic(out_dir / f"{s}.txt", "\n\n".join(splits[s]) + "\n")
@@ -146,7 +155,7 @@ def build(out_dir: Path, seed: int = 0, train_passages: int = 12000, eval_passag
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Build the corpus splits.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description="Build the corpus splits. Valid and test must each get a passage: a corpus too small to split is an error, never filled from train.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out-dir", type=Path, default=Path("data/corpus"), help="where train/valid/test.txt go")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic passages")
     p.add_argument("--train-passages", type=int, default=12000, help="synthetic passages in train")

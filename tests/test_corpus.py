@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.build import build, hashed_split, read_text_dir, split_text_into_passages
+from corpus.build import build, hashed_split, main, read_text_dir, split_text_into_passages
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from corpus.filler import FillerGenerator
 from corpus.passages import cue_passage
@@ -78,3 +78,36 @@ def test_wikitext_2_is_read_split_for_split():
     assert all(p.startswith("= ") for p in found["valid"])
     words = sum(len(line.split()) + 1 for p in found["valid"] for line in p.split("\n"))
     assert abs(words - 217646) / 217646 < 0.01  # the README's token count, <eos> per line
+
+
+# sha256 of the files of the default build (`python -m corpus.build`, seed 0, no user text),
+# recorded before the filler grammar was split into modules; the build takes a few seconds.
+PINNED_DEFAULT_BUILD = {
+    "train.txt": "83397915e5c36eb35a9deaa3a4aa81c9c6a53539d0a4b614ed36da8782708688",
+    "valid.txt": "27e9e43f0daf26286161e1c7d7bedee3aeca009047e202b0bd2f6610b712758c",
+    "test.txt": "9987ca9a1f52f8ee7b2339d642cb0c4492f2f529fc9739bec0fb1e994b984801",
+    "manifest.json": "4039c45014ad4187fb338be4e4510ac865125985086f535a6ea74e496bd0a2c8",
+    "loss_weights.json": "29251b5af7f9db684f687e874a7e0b98dda09cf623ccfa05c29e3886207fb77f",
+}
+
+
+def test_default_build_is_pinned(tmp_path):
+    import hashlib
+
+    build(tmp_path, user_dir=None)
+    got = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in PINNED_DEFAULT_BUILD}
+    assert got == PINNED_DEFAULT_BUILD
+
+
+def test_a_corpus_too_small_to_split_is_an_error_not_train_text_reused(tmp_path, capsys):
+    user = tmp_path / "user"
+    user.mkdir()
+    # three passages that the 90/5/5 hash all sends to train
+    passages = [p for p in (f"Note {i} about the zeppelin." for i in range(50)) if hashed_split(p) == "train"][:3]
+    (user / "notes.txt").write_text("\n\n".join(passages))
+    with pytest.raises(ValueError, match=r"the valid and test splits would be empty .*100 passages"):
+        build(tmp_path / "out", user_dir=user, synthetic=False)
+    assert not (tmp_path / "out" / "valid.txt").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out-dir", str(tmp_path / "out"), "--user-dir", str(user), "--no-synthetic"])
+    assert "would be empty" in str(exit_info.value)
