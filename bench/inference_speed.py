@@ -18,7 +18,7 @@ Each timed call includes tokenizing and the top-5 selection. Then, float32 again
 accuracy by gap on the held-out probes of model.evaluation.probes (plain and with a passing mention), the
 share of probes whose first word is the same, and the perplexity on the version's own test split
 (skipped with a note when that corpus is not on this machine). Prints markdown tables and the
-issue's targets: int8 prompt ≥ 2× faster than naive; top-1 accuracy at every gap within one point.
+targets: int8 prompt ≥ 2× faster than naive; top-1 accuracy at every gap within one point.
 """
 from __future__ import annotations
 

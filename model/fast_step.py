@@ -3,9 +3,9 @@
 A client typing word by word sends one or two new words a request. Through torch, one such step
 and its top k are ~30 small operator calls whose dispatch overhead is most of the time; the same
 arithmetic on numpy views of the model's weights (no copy: they share memory with the
-parameters) is about twice as fast (issue 4).
+parameters) is about twice as fast (docs/benchmarks.md, "Inference on CPU").
 
-Under load the weights are no longer in cache when the next request comes (the machine's other
+Under load the weights are out of cache when the next request comes (the machine's other
 work evicts them within a millisecond), so a request's cost is mostly the bytes of weights it
 reads, at memory speed. One thing is precomputed to read fewer: the first layer's input
 projection W_ih·e + b_ih of every word (one row of G·H floats, instead of all of W_ih) where that

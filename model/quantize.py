@@ -1,4 +1,4 @@
-"""int8 dynamic quantization of a loaded model, for faster CPU inference (the "speed" issue).
+"""int8 dynamic quantization of a loaded model, for smaller weights on CPU (NEXTWORD_QUANTIZE).
 
     from model.quantize import quantize_int8, serialized_size_bytes
     loaded = load_latest(models_dir)

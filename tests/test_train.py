@@ -26,7 +26,7 @@ def test_curriculum_starts_on_short_passages_and_grows(tmp_path):
     lengths = [len(p) for p in splits["train"]]
     fake_progress = iter([0.0] * 50 + [0.2999] * 200 + [1.0])  # the cap reaches the longest passage at 0.3
     trainer.progress = lambda: next(fake_progress)
-    drawn = list(trainer.curriculum_batches())
+    drawn = list(trainer.phase_batches())  # phase 0: the curriculum
     early = [max(lengths[i] for i in b) for b in drawn[:48]]
     late = [max(lengths[i] for i in b) for b in drawn[50:]]
     assert max(early) <= 20 and max(late) > 150

@@ -44,6 +44,14 @@ class Cluster:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def reseed_dropout(self, seed: int, tokens_seen: int, generator: torch.Generator) -> None:
+        """Under torchrun each rank draws its own dropout masks (from the seed, its rank and the tokens
+        done, so a resumed run draws fresh ones); a single process keeps the seed's."""
+        if self.distributed:
+            seed = seed + 1_000_003 * (self.rank + 1) + tokens_seen
+            torch.manual_seed(seed)
+            generator.manual_seed(seed)
+
     def wrap(self, step_module: nn.Module, some_parameters_may_go_unused: bool) -> nn.Module:
         """DDP around the module whose forward computes the loss (its backward then averages gradients).
 

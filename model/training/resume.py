@@ -210,7 +210,7 @@ def restore(trainer: "Trainer", state: TrainState) -> None:
         t.validation_seconds = p.get("validation_seconds", 0.0)  # states saved before it was recorded
         t.curve, t.valid_curve = p["curve"], p["valid_curve"]
         t.resumed_at_tokens = p["resumed_at_tokens"] + [t.tokens_seen]
-        t.reseed_dropout()
+        t.cluster.reseed_dropout(t.cfg.seed, t.tokens_seen, t.generator)
         if not 0 <= t.phase_index < len(t.phase_names):
             raise ValueError(f"phase {t.phase_index}, and this run has {len(t.phase_names)}")
     except (KeyError, TypeError, ValueError, RuntimeError) as e:  # a state edited by hand, or from other code

@@ -15,7 +15,8 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -80,12 +81,8 @@ class Trainer:
         if self.word_weights is not None:
             self.word_weights = self.word_weights.to(self.device)
         self.lengths = [len(p) for p in splits["train"]]
-        # Every epoch's order is drawn here, before any curriculum draw; a resumed run draws them
-        # again from the seed, then takes the saved generator state.
-        self.epoch_batches = [length_buckets(self.lengths, cfg.batch_size, self.rng)[: cfg.max_batches or None]
-                              for _ in range(cfg.epochs)]
-        epochs = [f"epoch {e + 1}/{cfg.epochs}" for e in range(cfg.epochs)]
-        self.phase_names = (["curriculum"] if cfg.curriculum else []) + epochs
+        self.budget = Budget(cfg, train_tokens=sum(self.lengths))
+        self.epoch_batches, self.phase_names = plan_phases(cfg, self.lengths, self.rng)
         # Where the run stands: saved with the state (resume.snapshot).
         self.phase_index, self.phase_step, self.running_loss = 0, 0, None
         self.tokens_seen = 0
@@ -101,34 +98,14 @@ class Trainer:
         self.last_checkpoint = self.last_validation = 0.0
         self.states_saved = 0
         self.stop = resume.StopSignals()
-        self.reseed_dropout()
-
-    def reseed_dropout(self) -> None:
-        """Under torchrun each rank draws its own dropout masks (from the seed, its rank and the tokens
-        done, so a resumed run draws fresh ones); a single process keeps the seed's."""
-        if self.cluster.distributed:
-            seed = self.cfg.seed + 1_000_003 * (self.cluster.rank + 1) + self.tokens_seen
-            torch.manual_seed(seed)
-            self.generator.manual_seed(seed)
-
-    def planned_tokens(self) -> int:
-        epochs = self.cfg.epochs * sum(self.lengths)
-        return min(epochs, self.cfg.max_tokens) if self.cfg.max_tokens else epochs
+        self.cluster.reseed_dropout(cfg.seed, self.tokens_seen, self.generator)
 
     def progress(self) -> float:
-        """Fraction of the run done (schedule.run_progress), which drives the curriculum and the learning rate."""
-        return run_progress(self.tokens_seen, self.planned_tokens(), self.elapsed, self.cfg.max_minutes * 60,
-                            token_budget=bool(self.cfg.max_tokens))
-
-    def target_reached(self) -> bool:
-        return target_reached([p["valid_perplexity"] for p in self.valid_curve], self.cfg.target_perplexity)
+        """Fraction of the run done, which drives the curriculum and the learning rate."""
+        return self.budget.progress(self.tokens_seen, self.elapsed)
 
     def out_of_budget(self) -> bool:
-        if self.target_reached():
-            return True
-        if self.cfg.max_tokens and self.tokens_seen >= self.cfg.max_tokens:
-            return True
-        return self.cfg.max_minutes > 0 and self.elapsed >= self.cfg.max_minutes * 60
+        return self.budget.exhausted(self.tokens_seen, self.elapsed, self.valid_curve)
 
     def run(self) -> str:
         """Curriculum phase, then epochs, until the budget runs out; return why it stopped.
@@ -162,7 +139,7 @@ class Trainer:
             self.train_seconds = time.monotonic() - self.start
             self.validate(name)
             if ended == "budget" or self.out_of_budget():  # also: this validation reached the target
-                return "target perplexity" if self.target_reached() else "budget"
+                return "target perplexity" if self.budget.target_reached(self.valid_curve) else "budget"
             self.phase_index, self.phase_step, self.running_loss = self.phase_index + 1, 0, None
         return "epochs"
 
@@ -170,22 +147,8 @@ class Trainer:
         """The batches of the current phase from `phase_step` on."""
         epoch = self.phase_index - (1 if self.cfg.curriculum else 0)
         if epoch < 0:
-            return self.curriculum_batches(already_drawn=self.phase_step)
+            return curriculum_batches(self.lengths, self.cfg, self.rng, self.progress, already_drawn=self.phase_step)
         return iter(self.epoch_batches[epoch][self.phase_step:])
-
-    def curriculum_batches(self, already_drawn: int = 0) -> Iterator[list[int]]:
-        """Batches drawn at random among those whose passages fit the curriculum's length cap
-        (schedule.curriculum_cap), until the curriculum's share of the run is done."""
-        buckets = length_buckets(self.lengths, self.cfg.batch_size, rng=None, ascending=True)
-        longest = [max(self.lengths[i] for i in b) for b in buckets]
-        drawn = already_drawn
-        while (progress := self.progress()) < self.cfg.curriculum_end:
-            if self.cfg.max_batches and drawn >= self.cfg.max_batches:
-                return
-            cap = curriculum_cap(progress, self.cfg.curriculum_end, self.cfg.curriculum_start_tokens, max(longest))
-            eligible = max(bisect.bisect_right(longest, cap), 1)
-            drawn += 1
-            yield buckets[self.rng.randrange(eligible)]
 
     def train_phase(self, name: str, batches: Iterator[list[int]]) -> str:
         """Train on the given batches. Returns "done" when they run out, "budget" if the budget ended
@@ -306,6 +269,68 @@ class Trainer:
         self.states_saved += 1
 
 
+def plan_phases(cfg: TrainConfig, lengths: list[int], rng: random.Random) -> tuple[list[list[list[int]]], list[str]]:
+    """Every epoch's batch order, and the names of the run's phases (the curriculum, then the epochs).
+
+    The orders are drawn first, before any curriculum draw: a resumed run draws them again from the
+    seed, then takes the saved generator state.
+    """
+    epoch_batches = [length_buckets(lengths, cfg.batch_size, rng)[: cfg.max_batches or None] for _ in range(cfg.epochs)]
+    epochs = [f"epoch {e + 1}/{cfg.epochs}" for e in range(cfg.epochs)]
+    return epoch_batches, (["curriculum"] if cfg.curriculum else []) + epochs
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When the run ends (tokens, minutes or the target perplexity, whichever first) and how far along it is."""
+
+    cfg: TrainConfig
+    train_tokens: int
+
+    def planned_tokens(self) -> int:
+        epochs = self.cfg.epochs * self.train_tokens
+        return min(epochs, self.cfg.max_tokens) if self.cfg.max_tokens else epochs
+
+    def progress(self, tokens_seen: int, elapsed: float) -> float:
+        """schedule.run_progress: counted in tokens where there is a token budget."""
+        return run_progress(tokens_seen, self.planned_tokens(), elapsed, self.cfg.max_minutes * 60,
+                            token_budget=bool(self.cfg.max_tokens))
+
+    def target_reached(self, valid_curve: list[dict]) -> bool:
+        return target_reached([p["valid_perplexity"] for p in valid_curve], self.cfg.target_perplexity)
+
+    def exhausted(self, tokens_seen: int, elapsed: float, valid_curve: list[dict]) -> bool:
+        if self.target_reached(valid_curve):
+            return True
+        if self.cfg.max_tokens and tokens_seen >= self.cfg.max_tokens:
+            return True
+        return self.cfg.max_minutes > 0 and elapsed >= self.cfg.max_minutes * 60
+
+    def eta(self, tokens_seen: int, elapsed: float, tokens_per_second: float) -> str:
+        """Time left: the budget's, or the planned epochs' at the current rate if that ends sooner."""
+        seconds = (self.planned_tokens() - tokens_seen) / max(tokens_per_second, 1e-9)
+        if self.cfg.max_minutes > 0:
+            seconds = min(seconds, self.cfg.max_minutes * 60 - elapsed)
+        minutes, secs = divmod(int(max(seconds, 0)), 60)
+        return f"{minutes}:{secs:02d}"
+
+
+def curriculum_batches(lengths: list[int], cfg: TrainConfig, rng: random.Random, progress: Callable[[], float],
+                       already_drawn: int = 0) -> Iterator[list[int]]:
+    """Batches drawn at random among those whose passages fit the curriculum's length cap
+    (schedule.curriculum_cap), until the curriculum's share of the run (`progress()`) is done."""
+    buckets = length_buckets(lengths, cfg.batch_size, rng=None, ascending=True)
+    longest = [max(lengths[i] for i in b) for b in buckets]
+    drawn = already_drawn
+    while (done := progress()) < cfg.curriculum_end:
+        if cfg.max_batches and drawn >= cfg.max_batches:
+            return
+        cap = curriculum_cap(done, cfg.curriculum_end, cfg.curriculum_start_tokens, max(longest))
+        eligible = max(bisect.bisect_right(longest, cap), 1)
+        drawn += 1
+        yield buckets[rng.randrange(eligible)]
+
+
 def make_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr)
@@ -328,18 +353,10 @@ class _PhaseMeter:
         rate = self.tokens / max(time.monotonic() - self.start, 1e-9)
         loss = trainer.running_loss
         self.bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.1f}", tok_s=f"{rate:,.0f}",
-                             eta=eta(trainer, rate))
+                             eta=trainer.budget.eta(trainer.tokens_seen, trainer.elapsed, rate))
         trainer.curve.append({"tokens": trainer.tokens_seen, "seconds": round(trainer.elapsed, 2),
                               "train_loss": round(loss, 4)})
 
     def close(self) -> None:
         self.bar.close()
 
-
-def eta(trainer: Trainer, tokens_per_second: float) -> str:
-    """Time left: the budget's, or the planned epochs' at the current rate if that ends sooner."""
-    seconds = (trainer.planned_tokens() - trainer.tokens_seen) / max(tokens_per_second, 1e-9)
-    if trainer.cfg.max_minutes > 0:
-        seconds = min(seconds, trainer.cfg.max_minutes * 60 - trainer.elapsed)
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    return f"{minutes}:{secs:02d}"
