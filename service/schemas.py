@@ -15,6 +15,12 @@ MAX_BATCH = 64
 MAX_K = 50
 MAX_GENERATE_WORDS = 200
 MAX_STATE_CHARS = 200_000
+MAX_TEMPERATURE = 10
+# Below this a temperature is its limit towards 0: greedy, the likeliest token every time. Dividing
+# log-probabilities by a smaller one overflows float32 (1e-300 became 0, and every logit -inf or
+# NaN); above it, the probability left to any other token is already below e^-40 unless two tokens
+# are tied to within ~4e-5 in log-probability.
+GREEDY_BELOW_TEMPERATURE = 1e-6
 
 
 def _encodable(text: str) -> str:
@@ -80,8 +86,11 @@ class GenerateRequest(Strict):
     prompt: Prompt
     max_words: Annotated[StrictInt, Field(ge=1, le=MAX_GENERATE_WORDS,
                                           description="tokens to generate (punctuation and line breaks count)")] = 20
-    temperature: Annotated[StrictFloat | StrictInt, Field(gt=0, le=10,
-                                                          description="below 1: safer words; above 1: more varied")] = 1.0
+    temperature: Annotated[StrictFloat | StrictInt, Field(
+        gt=0, le=MAX_TEMPERATURE,
+        description=f"below 1: safer words; above 1: more varied. Any value below {GREEDY_BELOW_TEMPERATURE:g} "
+                    "(down to the smallest positive number) is greedy: the likeliest token every time, "
+                    "as the temperature tends to 0; `top_k` then makes no difference")] = 1.0
     top_k: Annotated[StrictInt, Field(ge=1, le=100_000, description="sample among the k likeliest tokens only")] | None = None
     seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="same seed, same text; omitted: random, returned")] | None = None
     state: StateToken | None = None
