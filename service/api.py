@@ -64,7 +64,12 @@ def validate(model: type[BaseModel], body: object):
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        too_long = first["type"] == "string_too_long" and first["loc"][0] in ("prompt", "prompts")
+        field = first["loc"][0] if first["loc"] else None
+        if field == "state" and "state" in model.model_fields:
+            # Whatever is wrong with it (not a string, empty, not base64url, too long), it is not a
+            # token this service issued: the same answer as a token that fails its signature.
+            raise APIError(422, "invalid_state", f"state: not a state token issued by this service ({first['msg']})") from None
+        too_long = first["type"] == "string_too_long" and field in ("prompt", "prompts")
         raise APIError(422, "prompt_too_long" if too_long else "invalid_request", f"{where}: {first['msg']}") from None
 
 

@@ -68,18 +68,34 @@ def test_word_by_word_with_state_tokens_matches_the_whole_text(request, models):
     assert words_of(again) == got
 
 
-def test_state_token_is_opaque_and_tamper_proof(client, tiny_models_dir):
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("route", ["/v1/predict", "/v1/generate"])
+def test_any_state_the_service_did_not_issue_is_422_invalid_state(client, tiny_models_dir, route):
+    """The README's promise: a token this service did not issue, or altered, is a 422 invalid_state,
+    whatever is wrong with it: its characters, its padding, its length, its signature or its type."""
     token = client.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
     raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     raw[-40] ^= 1  # one bit of the state values
-    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
-    for bad in (flipped, token[:-10], token[:20], "A", token + "AAAA", "not/base64!"):
-        response = client.post("/v1/predict", json={"prompt": "are", "state": bad})
-        assert response.status_code == 422, (bad[:30], response.get_json())
-    # Signed by another server's secret: not ours.
+    flipped = b64(bytes(raw))
     other = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "state_secret": "x" * 32}).test_client()
-    foreign = other.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
-    assert_error(client.post("/v1/predict", json={"prompt": "are", "state": foreign}), 422, "invalid_state")
+    foreign = other.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]  # another secret
+    bad_tokens = {
+        "not base64": "not/base64!", "spaces": "abc def", "non-ASCII": "état", "standard alphabet": token[:-4] + "+/+/",
+        "padded": token + "=" * (-len(token) % 4 or 2), "bad padding": "abc=", "only padding": "====",
+        "empty": "", "blank": " ", "one char": "A", "length 1 mod 4": "AAAAA", "four chars": "AAAA",
+        "base64 of garbage": b64(bytes(range(256)) * 2), "base64 of 32 zeros": b64(bytes(32)),
+        "tampered": flipped, "truncated": token[:-10], "its start": token[:20], "extended": token + "AAAA",
+        "another secret": foreign, "a number": 5, "a list": [token], "an object": {"state": token}, "true": True,
+    }
+    for name, bad in bad_tokens.items():
+        response = client.post(route, json={"prompt": "are", "state": bad})
+        assert_error(response, 422, "invalid_state")
+        assert response.get_json()["error"]["message"].startswith("state: "), (name, response.get_json())
+    # The genuine token still works, on both routes.
+    assert client.post(route, json={"prompt": "are", "state": token}).status_code == 200
 
 
 def test_a_state_from_another_model_version_is_a_409(own_models_dir):
