@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -153,13 +154,32 @@ def generate():
                                     model=model.version))
 
 
+# Settings that name a place on the training machine: corpus_dir, models_dir, any *_path or *_file.
+PATH_KEY = re.compile(r"(^|_)(dir|dirs|path|paths|file|files|folder|root)$")
+# A value that reads as a local path: absolute, home-relative, ./ or ../, a Windows drive, or
+# separators without spaces ("data/corpus"; a phase such as "epoch 1/6" stays).
+PATH_VALUE = re.compile(r"^(/|~|\\|\.\.?[/\\]|[A-Za-z]:[/\\])|^[^\s]*[/\\][^\s]*$")
+
+
+def without_local_paths(value):
+    """`value` (JSON: dicts, lists, scalars) without the entries that name a local path: what
+    GET /v1/models shows any client of the training settings, never where the files were."""
+    if isinstance(value, dict):
+        return {k: without_local_paths(v) for k, v in value.items()
+                if not PATH_KEY.search(str(k).lower()) and not (isinstance(v, str) and PATH_VALUE.search(v))}
+    if isinstance(value, list):
+        return [without_local_paths(v) for v in value if not (isinstance(v, str) and PATH_VALUE.search(v))]
+    return value
+
+
 @bp.get("/v1/models")
 def models():
     model = served_predictor()
     loaded = model.loaded
     shown_metrics = {k: v for k, v in loaded.metrics.items() if k != "train_curve"}  # the curve is thousands of points
-    return respond(ModelInfo(model=model.version, config=loaded.config["model"], training=loaded.config["training"],
-                             metrics=shown_metrics, available=list_versions(holder().models_dir)))
+    return respond(ModelInfo(model=model.version, config=without_local_paths(loaded.config["model"]),
+                             training=without_local_paths(loaded.config["training"]),
+                             metrics=without_local_paths(shown_metrics), available=list_versions(holder().models_dir)))
 
 
 @bp.post("/v1/admin/reload")

@@ -127,7 +127,8 @@ class GenerateResponse(BaseModel):
 class ModelInfo(BaseModel):
     model: str = Field(description="the version served by the worker that answered")
     config: dict = Field(description="architecture: cell, sizes, vocabulary, softmax")
-    training: dict = Field(description="the training command's settings")
+    training: dict = Field(description="the training command's settings, without local paths (no corpus_dir, "
+                                       "models_dir or any other folder or file of the training machine)")
     metrics: dict = Field(description="training figures: perplexities, tokens, time, validation curve")
     available: list[str] = Field(description="complete versions on disk, oldest first")
 

@@ -207,6 +207,35 @@ def test_models_describes_the_served_version(client):
     assert client.get("/readyz").get_json() == {"status": "ok", "model": body["model"]}
 
 
+def strings_in(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_models_shows_the_training_settings_without_local_paths(client, tiny_models_dir, tiny_corpus):
+    response = client.get("/v1/models")
+    body, text = response.get_json(), response.get_data(as_text=True)
+    training = body["training"]
+    for key in ("corpus_dir", "models_dir"):
+        assert key not in training, key
+    assert not [k for k in training if k.endswith(("_dir", "_path", "_file"))]
+    # The settings that are not paths are all still there.
+    assert training["bptt"] == 8 and training["hidden_size"] == 24 and training["cell"] == "gru"
+    # No string anywhere in the answer reads as a path of this machine.
+    for place in (tiny_models_dir, tiny_corpus, tiny_models_dir.parent.parent):
+        assert str(place) not in text and str(place).replace("/", "\\/") not in text
+    paths = [s for s in strings_in(body) if s.startswith(("/", "~", "./", "../")) or "/tmp" in s
+             or (("/" in s or "\\" in s) and " " not in s)]
+    assert paths == []
+
+
 def test_metrics_count_requests_latency_tokens_and_the_model(client):
     client.post("/v1/predict", json={"prompt": "the clouds are in the"})
     client.post("/v1/predict", json={"prompt": 5})
