@@ -134,5 +134,5 @@ def test_gunicorn_refuses_to_start_with_a_foreign_metrics_folder_or_a_short_admi
                                  "service:create_app()"], cwd=ROOT, env={**base, **env}, capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 1, result.stderr
-        assert f"nextword: " in result.stderr and message in result.stderr and "Traceback" not in result.stderr
+        assert "nextword: " in result.stderr and message in result.stderr and "Traceback" not in result.stderr
     assert (folder / "precious.txt").read_text() == "do not delete"
