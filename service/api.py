@@ -20,8 +20,8 @@ from service import metrics
 from service.errors import APIError
 from service.model_holder import ModelHolder
 from service.schemas import (
-    GREEDY_BELOW_TEMPERATURE, BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse, Health, ModelInfo,
-    PredictRequest, ReloadResponse, WordProbability,
+    GREEDY_BELOW_TEMPERATURE, BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse,
+    Health, ModelInfo, PredictRequest, ReloadResponse, WordProbability,
 )
 from service.state_token import InvalidStateToken, StateFromOtherModel, StateSigner
 

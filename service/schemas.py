@@ -16,10 +16,10 @@ MAX_K = 50
 MAX_GENERATE_WORDS = 200
 MAX_STATE_CHARS = 200_000
 MAX_TEMPERATURE = 10
-# Below this a temperature is its limit towards 0: greedy, the likeliest token every time. Dividing
-# log-probabilities by a smaller one overflows float32 (1e-300 became 0, and every logit -inf or
-# NaN); above it, the probability left to any other token is already below e^-40 unless two tokens
-# are tied to within ~4e-5 in log-probability.
+# Below this a temperature is its limit towards 0: greedy, the likeliest token every time. At 1e-6
+# the probability left to any other token is already below e^-40 unless two tokens are tied to
+# within ~4e-5 in log-probability; far enough below it (under ~1e-38, measured) dividing the float32
+# log-probabilities by it overflowed to -inf or NaN everywhere and sampling failed with a 500.
 GREEDY_BELOW_TEMPERATURE = 1e-6
 
 
