@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -17,8 +18,8 @@ from service import metrics
 from service.errors import APIError
 from service.model_holder import ModelHolder
 from service.schemas import (
-    BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse, Health, ModelInfo,
-    PredictRequest, ReloadResponse, WordProbability,
+    GREEDY_BELOW_TEMPERATURE, BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse,
+    Health, ModelInfo, PredictRequest, ReloadResponse, WordProbability,
 )
 from service.state_token import InvalidStateToken, StateFromOtherModel, StateSigner
 
@@ -62,7 +63,12 @@ def validate(model: type[BaseModel], body: object):
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        too_long = first["type"] == "string_too_long" and first["loc"][0] in ("prompt", "prompts")
+        field = first["loc"][0] if first["loc"] else None
+        if field == "state" and "state" in model.model_fields:
+            # Whatever is wrong with it (not a string, empty, not base64url, too long), it is not a
+            # token this service issued: the same answer as a token that fails its signature.
+            raise APIError(422, "invalid_state", f"state: not a state token issued by this service ({first['msg']})") from None
+        too_long = first["type"] == "string_too_long" and field in ("prompt", "prompts")
         raise APIError(422, "prompt_too_long" if too_long else "invalid_request", f"{where}: {first['msg']}") from None
 
 
@@ -132,8 +138,13 @@ def generate():
     req = validate(GenerateRequest, parse_json_body())
     model = served_predictor()
     state = state_from_token(model, req.state)
+    temperature, top_k = float(req.temperature), req.top_k
+    if temperature < GREEDY_BELOW_TEMPERATURE:
+        # The limit as the temperature tends to 0, without dividing by it: only the likeliest token
+        # (ties share the draw). A tiny divisor overflows float32 to -inf or NaN everywhere.
+        temperature, top_k = 1.0, 1
     try:
-        g = model.generate(req.prompt, req.max_words, float(req.temperature), req.top_k, req.seed, state)
+        g = model.generate(req.prompt, req.max_words, temperature, top_k, req.seed, state)
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/generate", g.tokens + len(g.words))
@@ -141,13 +152,32 @@ def generate():
                                     model=model.version))
 
 
+# Settings that name a place on the training machine: corpus_dir, models_dir, any *_path or *_file.
+PATH_KEY = re.compile(r"(^|_)(dir|dirs|path|paths|file|files|folder|root)$")
+# A value that reads as a local path: absolute, home-relative, ./ or ../, a Windows drive, or
+# separators without spaces ("data/corpus"; a phase such as "epoch 1/6" stays).
+PATH_VALUE = re.compile(r"^(/|~|\\|\.\.?[/\\]|[A-Za-z]:[/\\])|^[^\s]*[/\\][^\s]*$")
+
+
+def without_local_paths(value):
+    """`value` (JSON: dicts, lists, scalars) without the entries that name a local path: what
+    GET /v1/models shows any client of the training settings, never where the files were."""
+    if isinstance(value, dict):
+        return {k: without_local_paths(v) for k, v in value.items()
+                if not PATH_KEY.search(str(k).lower()) and not (isinstance(v, str) and PATH_VALUE.search(v))}
+    if isinstance(value, list):
+        return [without_local_paths(v) for v in value if not (isinstance(v, str) and PATH_VALUE.search(v))]
+    return value
+
+
 @bp.get("/v1/models")
 def models():
     model = served_predictor()
     loaded = model.loaded
     shown_metrics = {k: v for k, v in loaded.metrics.items() if k != "train_curve"}  # the curve is thousands of points
-    return respond(ModelInfo(model=model.version, config=loaded.config["model"], training=loaded.config["training"],
-                             metrics=shown_metrics, available=list_versions(holder().models_dir)))
+    return respond(ModelInfo(model=model.version, config=without_local_paths(loaded.config["model"]),
+                             training=without_local_paths(loaded.config["training"]),
+                             metrics=without_local_paths(shown_metrics), available=list_versions(holder().models_dir)))
 
 
 @bp.post("/v1/admin/reload")

@@ -7,10 +7,11 @@
 | NEXTWORD_MAX_BODY_BYTES   | 65536   | largest request body (413 beyond)                           |
 | NEXTWORD_RELOAD_INTERVAL  | 2       | seconds between checks for a newer model version; 0 = never |
 | NEXTWORD_STATE_SECRET     | random  | key that signs state tokens; give every worker and replica the same one (≥ 16 bytes) |
-| NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload; unset = admin routes off |
+| NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload (≥ 16 bytes); unset = admin routes off |
 | NEXTWORD_QUANTIZE         | 0       | 1: serve with int8 weights (model/quantize.py; see docs/benchmarks.md) |
 
-Secrets come only from the environment. Without NEXTWORD_STATE_SECRET, gunicorn.conf.py draws
+Secrets come only from the environment, and a short one is refused at start (check_secret: the
+same rule for both). Without NEXTWORD_STATE_SECRET, gunicorn.conf.py draws
 one per server start (shared by its workers); replicas behind one proxy must be given the same.
 gunicorn's own settings (HOST, PORT, NEXTWORD_WORKERS, NEXTWORD_GRACEFUL_TIMEOUT) are in
 service/gunicorn.conf.py.
@@ -20,6 +21,37 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+
+
+MIN_SECRET_BYTES = 16
+
+
+def check_secret(name: str, secret: str | bytes) -> None:
+    """Refuse a key or token too short to resist guessing: the state-token key and the admin token."""
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    if len(raw) < MIN_SECRET_BYTES:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes (it has {len(raw)})")
+
+
+def prepare_metrics_dir(path: str | Path) -> Path:
+    """Make PROMETHEUS_MULTIPROC_DIR ready for a server start: created if missing, emptied of the
+    metric files an earlier run left (prometheus-client's *.db), and refused, untouched, if it
+    holds anything else: it may be a folder that was never ours (a typo, /tmp, a home)."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        path.mkdir(parents=True)
+        return path
+    if not path.is_dir():
+        raise ValueError(f"PROMETHEUS_MULTIPROC_DIR={path} is not a folder")
+    entries = list(path.iterdir())
+    foreign = sorted(e.name for e in entries if not (e.name.endswith(".db") and e.is_file() and not e.is_symlink()))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ValueError(f"PROMETHEUS_MULTIPROC_DIR={path} holds more than metric files (*.db): {shown}; "
+                         f"refusing to empty it: name an empty or new folder, or unset it for a fresh temporary one")
+    for entry in entries:
+        entry.unlink()
+    return path
 
 
 @dataclass(frozen=True)
@@ -48,3 +80,10 @@ class ServiceConfig:
         values.update(overrides)
         values["models_dir"] = Path(values.get("models_dir", cls.models_dir))
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        # Empty means unset: a state secret is then drawn, and the admin routes are off.
+        if self.state_secret:
+            check_secret("NEXTWORD_STATE_SECRET", self.state_secret)
+        if self.admin_token:
+            check_secret("NEXTWORD_ADMIN_TOKEN", self.admin_token)

@@ -7,8 +7,15 @@ what the workers share: the state-token key and the Prometheus multiprocess fold
 """
 import os
 import secrets
-import shutil
+import sys
 import tempfile
+from pathlib import Path
+
+# The service package of this checkout (gunicorn also puts its working directory on the path).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+from service.config import ServiceConfig, prepare_metrics_dir  # noqa: E402  (light: no prometheus_client)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Sync workers for CPU-bound inference; workers × NEXTWORD_TORCH_THREADS should not exceed the cores.
@@ -39,12 +46,24 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 if not os.environ.get("NEXTWORD_STATE_SECRET"):  # unset or empty (compose passes "" when unset)
     os.environ["NEXTWORD_STATE_SECRET"] = secrets.token_hex(32)
 
-# Metrics from all workers are summed through files in one folder, emptied at each start.
+# The service's settings are checked here, once, before any worker starts: a bad one (a secret or
+# admin token under 16 bytes, a number that is not one) stops the server with one clear line,
+# instead of every worker failing to boot. The exit status is 1.
+try:
+    ServiceConfig.from_env()
+except ValueError as e:
+    sys.exit(f"nextword: {e}")
+
+# Metrics from all workers are summed through files in one folder, emptied of the last run's
+# metric files at each start (and on a reload, SIGHUP). A folder that holds anything else is
+# refused, never emptied: the variable may name a folder that is not ours.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nextword-metrics-")
 else:
-    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    try:
+        prepare_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    except (ValueError, OSError) as e:
+        sys.exit(f"nextword: {e}")
 
 
 def child_exit(server, worker):

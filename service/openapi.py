@@ -17,7 +17,8 @@ BODY_ERRORS = {
     "400": "the body is not JSON or not UTF-8",
     "413": "the body is over the size limit",
     "415": "the body is not sent as application/json",
-    "422": "a field is missing, mistyped or out of range; or the prompt is empty",
+    "422": "a field is missing, mistyped or out of range; the prompt is empty; or the state token was not "
+           "issued by this service (invalid_state)",
     "503": "no model is loaded yet",
 }
 STATE_ERRORS = {"409": "the state token belongs to another model version: resend the whole text"}

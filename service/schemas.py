@@ -15,6 +15,12 @@ MAX_BATCH = 64
 MAX_K = 50
 MAX_GENERATE_WORDS = 200
 MAX_STATE_CHARS = 200_000
+MAX_TEMPERATURE = 10
+# Below this a temperature is its limit towards 0: greedy, the likeliest token every time. At 1e-6
+# the probability left to any other token is already below e^-40 unless two tokens are tied to
+# within ~4e-5 in log-probability; far enough below it (under ~1e-38, measured) dividing the float32
+# log-probabilities by it overflowed to -inf or NaN everywhere and sampling failed with a 500.
+GREEDY_BELOW_TEMPERATURE = 1e-6
 
 
 def _encodable(text: str) -> str:
@@ -80,8 +86,11 @@ class GenerateRequest(Strict):
     prompt: Prompt
     max_words: Annotated[StrictInt, Field(ge=1, le=MAX_GENERATE_WORDS,
                                           description="tokens to generate (punctuation and line breaks count)")] = 20
-    temperature: Annotated[StrictFloat | StrictInt, Field(gt=0, le=10,
-                                                          description="below 1: safer words; above 1: more varied")] = 1.0
+    temperature: Annotated[StrictFloat | StrictInt, Field(
+        gt=0, le=MAX_TEMPERATURE,
+        description=f"below 1: safer words; above 1: more varied. Any value below {GREEDY_BELOW_TEMPERATURE:g} "
+                    "(down to the smallest positive number) is greedy: the likeliest token every time, "
+                    "as the temperature tends to 0; `top_k` then makes no difference")] = 1.0
     top_k: Annotated[StrictInt, Field(ge=1, le=100_000, description="sample among the k likeliest tokens only")] | None = None
     seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="same seed, same text; omitted: random, returned")] | None = None
     state: StateToken | None = None
@@ -118,7 +127,8 @@ class GenerateResponse(BaseModel):
 class ModelInfo(BaseModel):
     model: str = Field(description="the version served by the worker that answered")
     config: dict = Field(description="architecture: cell, sizes, vocabulary, softmax")
-    training: dict = Field(description="the training command's settings")
+    training: dict = Field(description="the training command's settings, without local paths (no corpus_dir, "
+                                       "models_dir or any other folder or file of the training machine)")
     metrics: dict = Field(description="training figures: perplexities, tokens, time, validation curve")
     available: list[str] = Field(description="complete versions on disk, oldest first")
 

@@ -22,12 +22,13 @@ import struct
 
 import numpy as np
 
+from service.config import check_secret
+
 MAGIC = b"NWS1"
 HEADER = struct.Struct("<4sH")  # magic, version length
 SHAPE = struct.Struct("<BHI")  # parts, layers, hidden
 MAC_BYTES = 32
 MAX_TOKEN_CHARS = 200_000  # far above any model we train (an LSTM 2×2048 state is ~44k chars)
-MIN_SECRET_BYTES = 16
 
 
 class InvalidStateToken(ValueError):
@@ -45,8 +46,7 @@ class StateFromOtherModel(ValueError):
 
 class StateSigner:
     def __init__(self, secret: bytes) -> None:
-        if len(secret) < MIN_SECRET_BYTES:
-            raise ValueError(f"the state secret must be at least {MIN_SECRET_BYTES} bytes")
+        check_secret("the state secret", secret)
         self._secret = secret
 
     def _mac(self, payload: bytes) -> bytes:

@@ -68,18 +68,34 @@ def test_word_by_word_with_state_tokens_matches_the_whole_text(request, models):
     assert words_of(again) == got
 
 
-def test_state_token_is_opaque_and_tamper_proof(client, tiny_models_dir):
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("route", ["/v1/predict", "/v1/generate"])
+def test_any_state_the_service_did_not_issue_is_422_invalid_state(client, tiny_models_dir, route):
+    """The README's promise: a token this service did not issue, or altered, is a 422 invalid_state,
+    whatever is wrong with it: its characters, its padding, its length, its signature or its type."""
     token = client.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
     raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     raw[-40] ^= 1  # one bit of the state values
-    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
-    for bad in (flipped, token[:-10], token[:20], "A", token + "AAAA", "not/base64!"):
-        response = client.post("/v1/predict", json={"prompt": "are", "state": bad})
-        assert response.status_code == 422, (bad[:30], response.get_json())
-    # Signed by another server's secret: not ours.
+    flipped = b64(bytes(raw))
     other = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "state_secret": "x" * 32}).test_client()
-    foreign = other.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
-    assert_error(client.post("/v1/predict", json={"prompt": "are", "state": foreign}), 422, "invalid_state")
+    foreign = other.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]  # another secret
+    bad_tokens = {
+        "not base64": "not/base64!", "spaces": "abc def", "non-ASCII": "état", "standard alphabet": token[:-4] + "+/+/",
+        "padded": token + "=" * (-len(token) % 4 or 2), "bad padding": "abc=", "only padding": "====",
+        "empty": "", "blank": " ", "one char": "A", "length 1 mod 4": "AAAAA", "four chars": "AAAA",
+        "base64 of garbage": b64(bytes(range(256)) * 2), "base64 of 32 zeros": b64(bytes(32)),
+        "tampered": flipped, "truncated": token[:-10], "its start": token[:20], "extended": token + "AAAA",
+        "another secret": foreign, "a number": 5, "a list": [token], "an object": {"state": token}, "true": True,
+    }
+    for name, bad in bad_tokens.items():
+        response = client.post(route, json={"prompt": "are", "state": bad})
+        assert_error(response, 422, "invalid_state")
+        assert response.get_json()["error"]["message"].startswith("state: "), (name, response.get_json())
+    # The genuine token still works, on both routes.
+    assert client.post(route, json={"prompt": "are", "state": token}).status_code == 200
 
 
 def test_a_state_from_another_model_version_is_a_409(own_models_dir):
@@ -115,8 +131,13 @@ def test_prefix_completes_the_word_being_typed(client):
 def test_prefix_renormalises_the_plain_probabilities(client):
     plain = words_of(client.post("/v1/predict", json={"prompt": "We eat breakfast in the", "k": 50}).get_json())
     s = words_of(client.post("/v1/predict", json={"prompt": "We eat breakfast in the", "prefix": "s", "k": 50}).get_json())
-    total = sum(p for w, p in plain.items() if w.lower().startswith("s"))
+    matching = {w for w in plain if w.lower().startswith("s")}
+    # k=50 covers the tiny vocabulary: every word starting with s is in both answers, and only those.
+    assert len(matching) >= 3 and set(s) == matching, (sorted(matching), sorted(s))
+    assert sum(s.values()) == pytest.approx(1.0, abs=1e-4)
+    total = sum(plain[w] for w in matching)
     for word, p in s.items():
+        assert word.lower().startswith("s")
         assert p == pytest.approx(plain[word] / total, abs=1e-4)
 
 
@@ -191,6 +212,35 @@ def test_models_describes_the_served_version(client):
     assert client.get("/readyz").get_json() == {"status": "ok", "model": body["model"]}
 
 
+def strings_in(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_models_shows_the_training_settings_without_local_paths(client, tiny_models_dir, tiny_corpus):
+    response = client.get("/v1/models")
+    body, text = response.get_json(), response.get_data(as_text=True)
+    training = body["training"]
+    for key in ("corpus_dir", "models_dir"):
+        assert key not in training, key
+    assert not [k for k in training if k.endswith(("_dir", "_path", "_file"))]
+    # The settings that are not paths are all still there.
+    assert training["bptt"] == 8 and training["hidden_size"] == 24 and training["cell"] == "gru"
+    # No string anywhere in the answer reads as a path of this machine.
+    for place in (tiny_models_dir, tiny_corpus, tiny_models_dir.parent.parent):
+        assert str(place) not in text and str(place).replace("/", "\\/") not in text
+    paths = [s for s in strings_in(body) if s.startswith(("/", "~", "./", "../")) or "/tmp" in s
+             or (("/" in s or "\\" in s) and " " not in s)]
+    assert paths == []
+
+
 def test_metrics_count_requests_latency_tokens_and_the_model(client):
     client.post("/v1/predict", json={"prompt": "the clouds are in the"})
     client.post("/v1/predict", json={"prompt": 5})
@@ -216,11 +266,12 @@ def test_invented_http_methods_share_one_metric_label(client):
 def test_admin_reload_needs_the_token(own_models_dir):
     off = create_app({"models_dir": own_models_dir, "reload_interval": 0}).test_client()
     assert_error(off.post("/v1/admin/reload"), 404, "admin_disabled")
-    client = create_app({"models_dir": own_models_dir, "reload_interval": 0, "admin_token": "sesame"}).test_client()
+    token = "open-sesame-0123456789"  # at least 16 bytes: a shorter one is refused at start (test_security.py)
+    client = create_app({"models_dir": own_models_dir, "reload_interval": 0, "admin_token": token}).test_client()
     assert_error(client.post("/v1/admin/reload"), 401, "unauthorized")
-    assert_error(client.post("/v1/admin/reload", headers={"Authorization": "Basic sesame"}), 401, "unauthorized")
-    assert_error(client.post("/v1/admin/reload", headers={"Authorization": "Bearer sesam"}), 403, "forbidden")
-    auth = {"Authorization": "Bearer sesame"}
+    assert_error(client.post("/v1/admin/reload", headers={"Authorization": f"Basic {token}"}), 401, "unauthorized")
+    assert_error(client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {token[:-1]}"}), 403, "forbidden")
+    auth = {"Authorization": f"Bearer {token}"}
     before = client.post("/v1/admin/reload", headers=auth).get_json()
     assert before["changed"] is False
     new_version(own_models_dir, own_models_dir / before["model"], "29990101-000000-gru", nudge=0.01)
