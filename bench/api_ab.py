@@ -8,7 +8,8 @@ On this shared VM one server's req/s drifts by more than the changes worth measu
 minute to the next, even with nothing of ours running (docs/benchmarks.md), so bench/api_speed.py's
 figures taken at different times cannot rank two versions of the code. Here both checkouts are
 served at the same time (gunicorn with each checkout's service/gunicorn.conf.py, 2 sync workers
-each, no access log; this venv's packages, so the other checkout needs none; one models folder), and in each round two wrk processes drive them together,
+each, no access log; this venv's packages, so the other checkout needs none; one models folder),
+and in each round two wrk processes drive them together,
 8 connections each, with the same incremental request (one new word plus the state token after
 10 words): a slow moment of the machine hits both alike, and B's req/s ÷ A's in a round measures
 the change. Four workers then share 2 cores, so the req/s are lower than bench/api_speed.py's and
@@ -22,7 +23,6 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-
 
 from bench.api_speed import NEW_WORD, state_after
 from scripts.harness.load import run_wrk
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(args.rounds):
                 figures: dict[str, dict] = {}
 
-                def drive(name: str) -> None:
+                def drive(name: str, figures: dict = figures) -> None:
                     figures[name] = run_wrk(servers[name].url + "/v1/predict", [bodies[name]], work,
                                             args.seconds, 8, threads=1)[0]
 

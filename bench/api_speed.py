@@ -30,7 +30,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 import requests
 
 from scripts.harness.load import run_wrk

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
-
 
 import torch
 from torch.profiler import ProfilerActivity, profile

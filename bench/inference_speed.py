@@ -31,7 +31,6 @@ import sys
 import time
 from pathlib import Path
 
-
 import torch
 
 from model.checkpoint import CheckpointError, load_latest

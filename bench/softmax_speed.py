@@ -25,7 +25,10 @@ CONFIGS = [  # (vocab, hidden, embedding, batch, adaptive)
 def tokens_per_second(vocab, hidden, emb, batch, adaptive, steps=4, window=200):
     torch.manual_seed(0)
     embedding, rnn = nn.Embedding(vocab, emb), nn.LSTM(emb, hidden, batch_first=True)
-    out = nn.AdaptiveLogSoftmaxWithLoss(hidden, vocab, cutoffs=[2000, 5000], div_value=4.0) if adaptive else nn.Linear(hidden, vocab)
+    if adaptive:
+        out = nn.AdaptiveLogSoftmaxWithLoss(hidden, vocab, cutoffs=[2000, 5000], div_value=4.0)
+    else:
+        out = nn.Linear(hidden, vocab)
     params = [*embedding.parameters(), *rnn.parameters(), *out.parameters()]
     opt = torch.optim.Adam(params, 1e-3)
     x, y = torch.randint(0, vocab, (batch, window)), torch.randint(0, vocab, (batch, window))

@@ -94,7 +94,8 @@ def main() -> None:
         valid_ids = valid_ids[: a.max_valid_tokens]
     valid = batchify(valid_ids, 10)
     model = TextbookLSTM(len(vocab))
-    print(f"vocabulary {len(vocab):,}; {train.numel():,} training tokens; {sum(x.numel() for x in model.parameters()) / 1e6:.1f}M parameters")
+    n_params = sum(x.numel() for x in model.parameters())
+    print(f"vocabulary {len(vocab):,}; {train.numel():,} training tokens; {n_params / 1e6:.1f}M parameters")
     lr, best, trained_s, tokens, next_check = a.lr, math.inf, 0.0, 0, a.validate_minutes * 60
     curve: list[dict] = []
     budget = a.minutes * 60

@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from service import create_app
 from service.schemas import MAX_BATCH, MAX_GENERATE_WORDS, MAX_PROMPT_CHARS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def text_of(chars: int, words: list[str], rng: random.Random) -> str:
@@ -40,7 +40,8 @@ def main() -> None:
     per_prompt = (app.config["MAX_CONTENT_LENGTH"] - 1024) // MAX_BATCH - 8  # JSON quotes and commas
     cases = {
         f"predict, {MAX_PROMPT_CHARS:,}-character prompt": ("/v1/predict", {"prompt": text_of(MAX_PROMPT_CHARS, words, rng)}),
-        f"batch of {MAX_BATCH} prompts": ("/v1/predict", {"prompts": [text_of(per_prompt, words, rng) for _ in range(MAX_BATCH)]}),
+        f"batch of {MAX_BATCH} prompts": (
+            "/v1/predict", {"prompts": [text_of(per_prompt, words, rng) for _ in range(MAX_BATCH)]}),
         f"generate {MAX_GENERATE_WORDS} words": ("/v1/generate", {"prompt": "the", "max_words": MAX_GENERATE_WORDS, "seed": 1}),
         f"generate {MAX_GENERATE_WORDS} words after a maximal prompt": (
             "/v1/generate", {"prompt": text_of(MAX_PROMPT_CHARS, words, rng), "max_words": MAX_GENERATE_WORDS, "seed": 1}),

@@ -155,7 +155,9 @@ def build(out_dir: Path, seed: int = 0, train_passages: int = 12000, eval_passag
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Build the corpus splits. Valid and test must each get a passage: a corpus too small to split is an error, never filled from train.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description="Build the corpus splits. Valid and test must each get a passage: a corpus too small to split is an "
+                    "error, never filled from train.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out-dir", type=Path, default=Path("data/corpus"), help="where train/valid/test.txt go")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic passages")
     p.add_argument("--train-passages", type=int, default=12000, help="synthetic passages in train")
@@ -169,7 +171,8 @@ def main(argv: list[str] | None = None) -> None:
         manifest = build(a.out_dir, a.seed, a.train_passages, a.eval_passages, a.user_dir, a.text_dir, a.synthetic, a.max_gap)
     except ValueError as e:
         sys.exit(f"error: {e}")
-    print(f"wrote {a.out_dir}: " + ", ".join(f"{s} {manifest['passages'][s]:,} passages / {manifest['words'][s]:,} words" for s in SPLITS))
+    counts = (f"{s} {manifest['passages'][s]:,} passages / {manifest['words'][s]:,} words" for s in SPLITS)
+    print(f"wrote {a.out_dir}: " + ", ".join(counts))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,14 @@ from __future__ import annotations
 import random
 
 from corpus.cues import (
-    COUNTRY_LANGUAGE, CUE_TEMPLATES, LANGUAGE_MENTIONS, LANGUAGES, MENTION_NAMES, OTHER_COUNTRIES,
-    PASSING_MENTIONS, QUERY_TEMPLATES,
+    COUNTRY_LANGUAGE,
+    CUE_TEMPLATES,
+    LANGUAGE_MENTIONS,
+    LANGUAGES,
+    MENTION_NAMES,
+    OTHER_COUNTRIES,
+    PASSING_MENTIONS,
+    QUERY_TEMPLATES,
 )
 from corpus.filler import FillerGenerator
 from corpus.phrases import EVERYDAY_PHRASES

@@ -10,11 +10,11 @@ in model/evaluation/. Nothing here imports Flask; `__all__` is exactly what serv
 (tests/test_layout.py checks it).
 """
 from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
-from model.predict import EmptyPromptError, Predictor
+from model.predict import GREEDY_BELOW_TEMPERATURE, EmptyPromptError, Predictor
 from model.quantize import quantize_int8
 from model.rnn_lm import State
 
 __all__ = [
-    "CheckpointError", "EmptyPromptError", "Predictor", "State", "list_versions", "load_version",
+    "GREEDY_BELOW_TEMPERATURE", "CheckpointError", "EmptyPromptError", "Predictor", "State", "list_versions", "load_version",
     "quantize_int8", "share_weights",
 ]

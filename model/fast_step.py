@@ -75,7 +75,7 @@ class NumpyRecurrence:
         return self.input_table is not None and len(self.layers) == 1
 
     @classmethod
-    def build(cls, model: nn.Module) -> "NumpyRecurrence | None":
+    def build(cls, model: nn.Module) -> NumpyRecurrence | None:
         rnn = getattr(model, "rnn", None)
         if type(rnn) not in (nn.GRU, nn.LSTM, nn.RNN) or not rnn.bias or rnn.bidirectional or getattr(rnn, "proj_size", 0):
             return None
@@ -141,7 +141,7 @@ class NumpyTopK:
             self.offerable = offerable
 
     @classmethod
-    def build(cls, model: nn.Module, offerable: np.ndarray) -> "NumpyTopK | None":
+    def build(cls, model: nn.Module, offerable: np.ndarray) -> NumpyTopK | None:
         output = getattr(model, "output", None)
         if type(output) is nn.AdaptiveLogSoftmaxWithLoss:
             tails_plain = all(type(t) is nn.Sequential and len(t) == 2 and all(type(m) is nn.Linear and m.bias is None for m in t)

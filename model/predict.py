@@ -50,6 +50,13 @@ LINE_BREAK = "\n"
 CLOSING_PUNCTUATION = set(".,;:!?)]}%'\"") | {"'s", "n't", "'re", "'ve", "'ll", "'d", "'m"}
 
 
+# Below this a temperature is treated as 0: greedy, the likeliest token every time. At 1e-6 the
+# probability left to any other token is already below e^-40 unless two tokens are tied to within
+# ~4e-5 in log-probability; under ~1e-38 (measured) dividing the float32 log-probabilities by it
+# overflows to -inf or NaN everywhere and sampling fails.
+GREEDY_BELOW_TEMPERATURE = 1e-6
+
+
 class EmptyPromptError(ValueError):
     """The prompt holds no token the model can read, and no state was given to continue from."""
 
@@ -246,7 +253,13 @@ class Predictor:
         self, prompt: str, max_words: int = 20, temperature: float = 1.0, top_k: int | None = None,
         seed: int | None = None, state: State | None = None,
     ) -> Generation:
-        """Continue the prompt by sampling `max_words` tokens; the same seed gives the same text."""
+        """Continue the prompt by sampling `max_words` tokens; the same seed gives the same text.
+
+        A temperature below GREEDY_BELOW_TEMPERATURE is its limit towards 0: greedy decoding.
+        """
+        if temperature < GREEDY_BELOW_TEMPERATURE:
+            # Without dividing by it: only the likeliest token (ties share the draw).
+            temperature, top_k = 1.0, 1
         if seed is None:
             seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         generator = torch.Generator().manual_seed(seed)

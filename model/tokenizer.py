@@ -97,7 +97,7 @@ class WordTokenizer:
         (directory / "display_forms.json").write_text(json.dumps(self.display_forms, ensure_ascii=False))
 
     @classmethod
-    def load(cls, directory: Path) -> "WordTokenizer":
+    def load(cls, directory: Path) -> WordTokenizer:
         tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         display_forms = json.loads((directory / "display_forms.json").read_text())
         if len(display_forms) != tokenizer.get_vocab_size():

@@ -25,10 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
 from model.checkpoint import list_versions, load_version
 from model.training.resume import STATE_DIR, STATE_JSON
+
+REPO = Path(__file__).resolve().parent.parent
 
 TRAIN_ARGS = ["--embedding-size", "32", "--hidden-size", "64", "--batch-size", "16", "--bptt", "100",
               "--epochs", "2", "--max-minutes", "0", "--threads", "1"]

@@ -26,12 +26,11 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-
 import torch
 
 from model.checkpoint import load_version
 from model.predict import Predictor
-from scripts.harness.load import LoadClient, PROMPTS
+from scripts.harness.load import PROMPTS, LoadClient
 from scripts.harness.processes import LogTail, parse_access
 from scripts.harness.server import Server
 from scripts.harness.tiny_models import install_version, train_tiny_versions

@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-from scripts.harness.load import LoadClient, PROMPTS
+from scripts.harness.load import PROMPTS, LoadClient
 from scripts.harness.processes import LogTail, parse_access
 from scripts.harness.server import Server
 from scripts.harness.tiny_models import install_version, train_tiny_versions

@@ -4,8 +4,11 @@
 
 Debian's chromium through Playwright (never `playwright install`); prints the suggestions shown.
 """
-import shutil, sys
-from playwright.sync_api import sync_playwright, expect
+import shutil
+import sys
+
+from playwright.sync_api import expect, sync_playwright
+
 url, out = sys.argv[1], sys.argv[2]
 with sync_playwright() as p:
     b = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=["--no-sandbox"])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("service")
 
 
-def create_app(test_config: dict | None = None) -> "Flask":
+def create_app(test_config: dict | None = None) -> Flask:
     import torch
     from flask import Flask
 

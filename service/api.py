@@ -18,8 +18,16 @@ from service import metrics
 from service.errors import APIError
 from service.model_holder import ModelHolder
 from service.schemas import (
-    GREEDY_BELOW_TEMPERATURE, BatchItem, BatchPredictRequest, BatchPredictResponse, GenerateRequest, GenerateResponse,
-    Health, ModelInfo, PredictRequest, ReloadResponse, WordProbability,
+    BatchItem,
+    BatchPredictRequest,
+    BatchPredictResponse,
+    GenerateRequest,
+    GenerateResponse,
+    Health,
+    ModelInfo,
+    PredictRequest,
+    ReloadResponse,
+    WordProbability,
 )
 from service.state_token import InvalidStateToken, StateFromOtherModel, StateSigner
 
@@ -138,13 +146,8 @@ def generate():
     req = validate(GenerateRequest, parse_json_body())
     model = served_predictor()
     state = state_from_token(model, req.state)
-    temperature, top_k = float(req.temperature), req.top_k
-    if temperature < GREEDY_BELOW_TEMPERATURE:
-        # The limit as the temperature tends to 0, without dividing by it: only the likeliest token
-        # (ties share the draw). A tiny divisor overflows float32 to -inf or NaN everywhere.
-        temperature, top_k = 1.0, 1
     try:
-        g = model.generate(req.prompt, req.max_words, temperature, top_k, req.seed, state)
+        g = model.generate(req.prompt, req.max_words, float(req.temperature), req.top_k, req.seed, state)
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/generate", g.tokens + len(g.words))

@@ -22,7 +22,6 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-
 MIN_SECRET_BYTES = 16
 
 
@@ -65,7 +64,7 @@ class ServiceConfig:
     quantize: int = 0
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "ServiceConfig":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> ServiceConfig:
         environ = os.environ if environ is None else environ
         values: dict = {}
         for f in fields(cls):

@@ -7,7 +7,8 @@ directory with a manifest is complete. Each worker checks the models folder ever
 swapped in with one reference assignment. A request reads the reference once at its start, so
 every response is computed entirely by one version and no request waits for or fails on a
 load. A float32 version's weights are then pointed at the shared memory map of its file
-(model.checkpoint.share_weights), so all workers read one copy. A version that fails to load is logged once with the reason and skipped; the old one
+(model.checkpoint.share_weights), so all workers read one copy. A version that fails to load is logged once with the
+reason and skipped; the old one
 keeps serving.
 """
 from __future__ import annotations

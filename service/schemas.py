@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
+from model import GREEDY_BELOW_TEMPERATURE
+
 MAX_PROMPT_CHARS = 20_000  # about 4,000 words: a long history, still answered in tens of ms
 MAX_PREFIX_CHARS = 50
 MAX_BATCH = 64
@@ -16,11 +18,6 @@ MAX_K = 50
 MAX_GENERATE_WORDS = 200
 MAX_STATE_CHARS = 200_000
 MAX_TEMPERATURE = 10
-# Below this a temperature is its limit towards 0: greedy, the likeliest token every time. At 1e-6
-# the probability left to any other token is already below e^-40 unless two tokens are tied to
-# within ~4e-5 in log-probability; far enough below it (under ~1e-38, measured) dividing the float32
-# log-probabilities by it overflowed to -inf or NaN everywhere and sampling failed with a 500.
-GREEDY_BELOW_TEMPERATURE = 1e-6
 
 
 def _encodable(text: str) -> str:
@@ -92,7 +89,8 @@ class GenerateRequest(Strict):
                     "(down to the smallest positive number) is greedy: the likeliest token every time, "
                     "as the temperature tends to 0; `top_k` then makes no difference")] = 1.0
     top_k: Annotated[StrictInt, Field(ge=1, le=100_000, description="sample among the k likeliest tokens only")] | None = None
-    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="same seed, same text; omitted: random, returned")] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1,
+                                     description="same seed, same text; omitted: random, returned")] | None = None
     state: StateToken | None = None
 
 

@@ -139,7 +139,8 @@ def test_without_a_model_the_service_says_so(tmp_path):
 
 def test_fields_keep_the_documented_order(client):
     raw = client.post("/v1/predict", json={"prompt": "the sky", "k": 1}).get_data(as_text=True)
-    assert raw.index('"predictions"') < raw.index('"state"') < raw.index('"model"') and raw.index('"word"') < raw.index('"probability"')
+    assert raw.index('"predictions"') < raw.index('"state"') < raw.index('"model"')
+    assert raw.index('"word"') < raw.index('"probability"')
 
 
 # --- every numeric field at its extremes: a 200 or a 422, never a 5xx ------------------------
@@ -182,7 +183,8 @@ def field_cases():
             bounds += [lowest - 1]
         for value in EXTREMES + bounds:
             status = expected_status(value, kind, lowest, highest, lowest_allowed, nullable)
-            yield pytest.param(route, {**base, field: value}, status, id=f"{route}-{'prompts-' * ('prompts' in base)}{field}={value!r}")
+            case = f"{route}-{'prompts-' * ('prompts' in base)}{field}={value!r}"
+            yield pytest.param(route, {**base, field: value}, status, id=case)
 
 
 @pytest.mark.parametrize("route,body,status", list(field_cases()))

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import tiny_train_config
 from model.checkpoint import load_version, save_version
 from model.predict import Predictor
 from model.training.run import train
 from service import create_app
+from tests.conftest import tiny_train_config
 from tests.test_api import assert_error
 
 FRANCE = "I grew up in France. I speak fluent"

@@ -86,13 +86,13 @@ def test_the_proxy_covers_the_ports_the_replicas_bind(compose):
     assert api["environment"]["NEXTWORD_PORTS"] == proxy["environment"]["API_PORTS"]
     assert api["environment"]["HOST"] == proxy["environment"]["API_HOST"]
     assert proxy["environment"]["PROXY_LISTEN"].endswith(":8000")
-    assert not proxy["environment"]["PROXY_LISTEN"].rsplit(":", 1)[1] in api["environment"]["NEXTWORD_PORTS"].split("-")
+    assert proxy["environment"]["PROXY_LISTEN"].rsplit(":", 1)[1] not in api["environment"]["NEXTWORD_PORTS"].split("-")
     assert proxy["entrypoint"] == ["/bin/sh", "/etc/nextword-proxy/run.sh"]
 
 
-def test_the_readme_compose_commands_are_the_ones_the_smoke_script_runs():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Docker compose", 1)[1].split("\n## ", 1)[0]
+def test_the_documented_compose_commands_are_the_ones_the_smoke_script_runs():
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    section = operations.split("## Docker compose", 1)[1].split("\n## ", 1)[0]
     commands = [line.split("#", 1)[0].strip() for line in section.splitlines() if line.startswith("docker compose ")]
     assert len(commands) >= 3, section
     smoke = (ROOT / "scripts/docker_smoke.sh").read_text()

@@ -41,8 +41,9 @@ def test_build_is_deterministic_and_mixes_in_user_text(tmp_path):
     assert a == b and a["passages"]["train"] > 50
     train_text = (tmp_path / "a" / "train.txt").read_text()
     assert "zeppelin" in train_text
-    c = build(tmp_path / "c", seed=4, train_passages=50, eval_passages=5, user_dir=None)
-    assert (tmp_path / "c" / "train.txt").read_text() != train_text and "zeppelin" not in (tmp_path / "c" / "train.txt").read_text()
+    build(tmp_path / "c", seed=4, train_passages=50, eval_passages=5, user_dir=None)
+    other_seed = (tmp_path / "c" / "train.txt").read_text()
+    assert other_seed != train_text and "zeppelin" not in other_seed
     passages = read_passages(tmp_path / "a" / "train.txt")
     assert len(passages) == a["passages"]["train"]
 

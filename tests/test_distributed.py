@@ -33,8 +33,8 @@ def one_step_on_rank(rank: int, port: int, corpus: str, out: str) -> None:
     """Child process: join a 2-rank gloo group, train one step, save the weights before and after."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
     torch.set_num_threads(1)
-    from model.training.distributed import Cluster
     from model.training.data import load_splits
+    from model.training.distributed import Cluster
     from model.training.trainer import Trainer
 
     cfg = tiny_train_config(Path(corpus), Path(out) / "models", checkpoint_minutes=0, curriculum=False, dropout=0.3)

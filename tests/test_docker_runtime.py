@@ -2,10 +2,10 @@
 free port of a range and execs gunicorn on it) and docker/nginx/run.sh (the proxy's upstream
 lists that range). `make docker-smoke` runs them in real containers.
 """
+import importlib.util
 import os
 import random
 import signal
-import importlib.util
 import socket
 import subprocess
 import sys

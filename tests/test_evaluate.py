@@ -1,9 +1,9 @@
 """The long-range evaluation itself: deterministic probes, disjoint from training text, right arithmetic."""
+from corpus.build import synthetic_passages
+from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from model.checkpoint import load_latest
 from model.evaluation.probes import GAPS, Probe, accuracy_by_gap, heldout_sentences, make_probes, top_words
 from model.predict import Predictor
-from corpus.build import synthetic_passages
-from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 
 
 def test_probes_are_deterministic_for_a_seed_and_cover_every_phrasing():

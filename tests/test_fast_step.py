@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import load_version, save_version
 from model import fast_step
-from model.fast_step import NumpyRecurrence, NumpyTopK
 from model import predict as predict_module
+from model.checkpoint import load_version, save_version
+from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.predict import CELL_STEPS_UP_TO, Predictor
 from model.quantize import quantize_int8
 from model.rnn_lm import ModelConfig, RNNLanguageModel

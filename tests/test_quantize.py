@@ -8,10 +8,10 @@ from torch.ao.nn.quantized import dynamic as nnqd
 
 from model.checkpoint import load_latest
 from model.evaluation.probes import top_words
+from model.evaluation.scoring import evaluate_perplexity
 from model.predict import Predictor
 from model.quantize import quantize_int8, serialized_size_bytes
 from model.rnn_lm import ModelConfig, RNNLanguageModel
-from model.evaluation.scoring import evaluate_perplexity
 
 PROMPTS = [
     "The clouds are in the",

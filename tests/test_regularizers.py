@@ -6,7 +6,10 @@ import torch
 
 from model.training.data import load_splits
 from model.training.regularizers import (
-    answer_word_weights, recurrent_drop_connect, unknown_word_dropout, word_type_dropout,
+    answer_word_weights,
+    recurrent_drop_connect,
+    unknown_word_dropout,
+    word_type_dropout,
 )
 from tests.conftest import tiny_train_config, write_tiny_corpus
 

@@ -17,9 +17,9 @@ import model.training.trainer as train_module
 from model.checkpoint import list_versions, load_version
 from model.training.data import load_splits
 from model.training.options import main
+from model.training.resume import find_train_state, load_train_state, state_dir
 from model.training.run import train
 from model.training.trainer import Trainer
-from model.training.resume import find_train_state, load_train_state, state_dir
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,5 +1,4 @@
 """The trainer: curriculum, loss weights, budget, checkpoints it writes."""
-import json
 import math
 import re
 

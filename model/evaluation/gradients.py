@@ -165,8 +165,8 @@ def gradient_norms_by_distance(
 
 def main(argv: list[str] | None = None) -> None:
     from model.checkpoint import load_version
-    from model.training.data import encode_passages, read_passages
     from model.evaluation.plots import plot_gradient_norms  # matplotlib is needed for the figure only
+    from model.training.data import encode_passages, read_passages
 
     p = argparse.ArgumentParser(description="Gradient norm ||d loss_T / d h_(T-k)|| against distance k.")
     p.add_argument("--version-dir", type=Path, action="append", required=True, help="a model version (repeatable)")

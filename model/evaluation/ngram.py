@@ -57,7 +57,7 @@ class KneserNeyLM:
         self._fitted = False
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, passages: list[list[int]]) -> "KneserNeyLM":
+    def fit(self, passages: list[list[int]]) -> KneserNeyLM:
         """Count n-grams within each passage (never across passages); returns self."""
         N, V = self.order, self.vocab_size
         toks, pos = self._pad(passages, skip_first=False)
@@ -220,8 +220,8 @@ def _peak_rss_mb() -> float | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from model.training.data import check_corpus_dir, encode_passages, read_passages
     from model.tokenizer import train_tokenizer
+    from model.training.data import check_corpus_dir, encode_passages, read_passages
 
     p = argparse.ArgumentParser(description="Fit a Kneser-Ney n-gram baseline on DIR/train.txt; "
                                             "print valid and test perplexity.")

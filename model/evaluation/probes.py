@@ -25,11 +25,11 @@ from pathlib import Path
 import torch
 
 from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
-from model.training.batching import pad_batch
 from model.checkpoint import LoadedModel, load_latest, load_version
-from model.training.data import encode_passages, read_passages
 from model.evaluation.plots import plot_accuracy_by_gap
 from model.evaluation.scoring import evaluate_perplexity
+from model.training.batching import pad_batch
+from model.training.data import encode_passages, read_passages
 
 HELDOUT_FILLER = Path(__file__).resolve().parents[2] / "corpus" / "probes" / "heldout_filler.txt"
 GAPS = (0, 10, 25, 50, 100, 200, 400)

@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from model.training.batching import IGNORE_INDEX, length_buckets, pad_batch, windows
 from model.rnn_lm import RNNLanguageModel
+from model.training.batching import IGNORE_INDEX, length_buckets, pad_batch, windows
 
 
 @torch.inference_mode()

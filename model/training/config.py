@@ -109,7 +109,7 @@ class TrainConfig:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "TrainConfig":
+    def from_preset(cls, name: str, **overrides: Any) -> TrainConfig:
         """The config of a preset (model/training/presets/NAME.toml, or a .toml path), with overrides."""
         from model.training.presets import load_preset
 

@@ -63,7 +63,7 @@ def check_corpus_dir(corpus_dir: Path) -> None:
 
 
 def load_splits(
-    cfg: "TrainConfig", tokenizer: WordTokenizer | None = None
+    cfg: TrainConfig, tokenizer: WordTokenizer | None = None
 ) -> tuple[WordTokenizer, dict[str, list[list[int]]]]:
     """The encoded splits, with a vocabulary learned from train.txt unless `tokenizer` is given (--resume)."""
     check_corpus_dir(cfg.corpus_dir)

@@ -164,7 +164,7 @@ def load_train_state(models_dir: Path) -> TrainState | None:
         raise TrainStateError(f"{path}: cannot load ({type(e).__name__}: {e})") from None
 
 
-def snapshot(trainer: "Trainer") -> TrainState:
+def snapshot(trainer: Trainer) -> TrainState:
     """Everything `trainer` needs to go on from where it stands (between two batches)."""
     t = trainer
     progress = {
@@ -183,7 +183,7 @@ def snapshot(trainer: "Trainer") -> TrainState:
     )
 
 
-def restore(trainer: "Trainer", state: TrainState) -> None:
+def restore(trainer: Trainer, state: TrainState) -> None:
     """Make `trainer` take over a saved run: weights, optimiser, random generators, position and clock.
 
     The trainer must have been built as the saved run's was (same config, tokenizer and corpus): the
@@ -321,7 +321,7 @@ class StopSignals:
         self.requested = False
         self.previous: dict[int, object] = {}
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():  # Python lets only the main thread set handlers
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.previous[sig] = signal.signal(sig, self._handle)

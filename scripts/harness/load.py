@@ -92,7 +92,7 @@ class LoadClient:
             except requests.RequestException as e:
                 self.results.append(Result(request_id, index, start, time.monotonic(), None, f"{type(e).__name__}: {e}"))
 
-    def start(self) -> "LoadClient":
+    def start(self) -> LoadClient:
         deadline = time.monotonic() + self.duration_s
         self._workers = [threading.Thread(target=self._run, args=(i, deadline), daemon=True) for i in range(self.threads)]
         for t in self._workers:
@@ -124,7 +124,7 @@ def run_wrk(url: str, bodies: list[dict], work_dir: Path, duration_s: float, con
            "--latency", "-s", str(WRK_LUA), url, "--", str(bodies_file)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60)
     text = out.stdout + out.stderr
-    line = next((l for l in text.splitlines() if l.startswith("WRK_JSON ")), None)
+    line = next((row for row in text.splitlines() if row.startswith("WRK_JSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{text}")
     figures = json.loads(line[len("WRK_JSON "):])

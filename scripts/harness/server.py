@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from scripts.harness.processes import ACCESS_LOG_FORMAT, BOOTING_LINE, child_pids, free_port, parse_access
+from scripts.harness.processes import ACCESS_LOG_FORMAT, child_pids, free_port, parse_access
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), NEXTWORD_WORKERS=str(self.workers),
                    PYTHONUNBUFFERED="1", **self.extra_env)
         if self.models_dir is not None:
@@ -92,7 +92,7 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+
 def install_version(source: Path, models_dir: Path) -> Path:
     """Copy a model version into models_dir the way the trainer writes one: a hidden temporary
     directory in the same parent, then one os.rename, so a reader sees nothing or all of it."""
