@@ -7,7 +7,7 @@ matches the textbook's final validation perplexity — one after the other, in o
    reports its validation perplexity P at the end.
 2. The corpus is built from the same files (`corpus.build --text-dir`), and `model.training` trains with
    `--as-is-tokens` (the same whitespace tokens, case kept), validating every `--validate-minutes`
-   and stopping at the first validation at or below P (`--target-perplexity`).
+   and stopping once two consecutive validations are at or below P (`--target-perplexity`).
 3. Time to quality is the trainer's training time at that point (its validations not counted,
    as for the baseline); the speed-up is the baseline's minutes over it.
 
@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from model.training.schedule import target_reached
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +73,10 @@ def main() -> None:
          "--target-perplexity", str(target), "--checkpoint-minutes", "0"])
     metrics = newest_metrics(models)
     curve = [pt for pt in metrics["valid_curve"] if "training_seconds" in pt]
-    reached = next((pt for pt in curve if pt["valid_perplexity"] <= target), None)
+    # Reached when it holds at two consecutive validations (the trainer's own stopping rule): the
+    # curve is not monotone, and a single dip under the target is not a quality the run has.
+    ppls = [pt["valid_perplexity"] for pt in curve]
+    reached = next((curve[i] for i in range(len(curve)) if target_reached(ppls[: i + 1], target)), None)
     result = {
         "baseline": {"minutes": baseline_minutes, "valid_perplexity": target, "curve": baseline["curve"],
                      "vocabulary": baseline["vocabulary"]},
@@ -83,11 +88,11 @@ def main() -> None:
     }
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     if reached:
-        print(f"trainer: validation perplexity {reached['valid_perplexity']} after "
+        print(f"trainer: validation perplexity {reached['valid_perplexity']} (the second in a row at or under the target) after "
               f"{reached['training_seconds'] / 60:.2f} min of training ({reached['tokens']:,} tokens): "
               f"{result['speedup']}x sooner than the baseline's {baseline_minutes} min")
     else:
-        print(f"trainer: did not reach {target} within {a.minutes} min; best {metrics.get('valid_perplexity')}")
+        print(f"trainer: did not hold {target} within {a.minutes} min; best {metrics.get('best_valid_perplexity')}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.docker
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile"]
 # Every shell script of the project, the benchmarks' too; the venv and generated data are not walked.

@@ -20,6 +20,8 @@ from model.checkpoint import list_versions
 from model.training.resume import find_train_state
 from tests.conftest import tiny_train_config, write_tiny_corpus
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

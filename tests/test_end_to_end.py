@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from corpus.build import build
 from model.training.run import train
 from tests.conftest import tiny_train_config
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,11 @@
 """A smoke run of the whole experiment: every model, the n-gram, the truncation study, the plots."""
 import json
 
+import pytest
+
 from model.evaluation.experiment import ExperimentConfig, run
+
+pytestmark = pytest.mark.slow
 
 
 def test_smoke_experiment_writes_results_and_plots(tmp_path):

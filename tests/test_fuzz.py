@@ -11,6 +11,8 @@ from schemathesis.config import SchemathesisConfig
 
 from service import create_app
 
+pytestmark = pytest.mark.slow
+
 # Every default check runs, with two adjustments:
 # - "schema-valid data is accepted" cannot hold for an opaque signed token: any string matches the
 #   token's schema, and only tokens this service signed are accepted;

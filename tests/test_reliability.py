@@ -19,6 +19,8 @@ from model.checkpoint import list_versions
 from model.training.run import train
 from tests.conftest import tiny_train_config
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -21,6 +21,8 @@ from werkzeug.serving import make_server
 
 from service import create_app
 
+pytestmark = pytest.mark.browser
+
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:  # a workstation without the test requirements
