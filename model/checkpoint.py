@@ -77,6 +77,17 @@ def _write_json(path: Path, data: dict | list) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _read_json(path: Path, error: type[Exception], whole: str) -> object:
+    """A JSON file of a saved directory; `error` says the directory is incomplete (no such file) or the
+    file damaged. `whole` names what the directory is ("the version", "the saved state")."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise error(f"{path.parent}: no {path.name}; {whole} is incomplete") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{path.parent}: {path.name} is not valid JSON ({e}); {whole} is damaged") from None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -134,12 +145,7 @@ def list_versions(models_dir: Path) -> list[str]:
 def load_version(path: Path) -> LoadedModel:
     """Load and verify one version directory; raise CheckpointError with the reason if it is unusable."""
     path = Path(path)
-    try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no {MANIFEST}; the version is incomplete") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: {MANIFEST} is not valid JSON ({e})") from None
+    manifest = _read_json(path / MANIFEST, CheckpointError, "the version")
     if not isinstance(manifest, dict):
         raise CheckpointError(f"{path}: {MANIFEST} is not a JSON object")
     for name in FILES:

@@ -33,7 +33,6 @@ the builders of one family, and `FillerGenerator` combines them.
 Every random choice comes from the `random.Random` given to `FillerGenerator`, so a seed fixes
 the text; tests/test_filler.py pins the text of three seeds by its sha256.
 """
-
 from __future__ import annotations
 
 import random
@@ -55,7 +54,8 @@ from corpus.filler.words import Words
 __all__ = ["FillerGenerator", "article_for", "get_lexicon", "number_words", "pluralise", "verb_forms"]
 
 
-class FillerGenerator(Statements, Descriptions, Speech, Clauses, Instructions, Templates, Times, Verbs, People, Words):
+class FillerGenerator(Statements, Descriptions, Speech, Clauses, Instructions, Templates, Times,
+                      Verbs, People, Words):
     """Seeded generator of everyday English sentences."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -71,24 +71,11 @@ class FillerGenerator(Statements, Descriptions, Speech, Clauses, Instructions, T
         self._reasons_pres = [_compile(x) for x in lex.reasons_pres]
         # sentence shapes and their weights; the order is part of what a seed means
         builders = [
-            (self._simple, 10),
-            (self._narration, 8),
-            (self._compound, 10),
-            (self._complex, 12),
-            (self._question, 6),
-            (self._exclamation, 3),
-            (self._quoted, 5),
-            (self._list_sentence, 5),
-            (self._relative, 6),
-            (self._numbers, 4),
-            (self._imperative, 4),
-            (self._short, 3),
-            (self._long, 6),
-            (self._template, 24),
-            (self._idiom, 4),
-            (self._description, 4),
-            (self._existential, 3),
-            (self._weather, 3),
+            (self._simple, 10), (self._narration, 8), (self._compound, 10), (self._complex, 12),
+            (self._question, 6), (self._exclamation, 3), (self._quoted, 5), (self._list_sentence, 5),
+            (self._relative, 6), (self._numbers, 4), (self._imperative, 4), (self._short, 3),
+            (self._long, 6), (self._template, 24), (self._idiom, 4), (self._description, 4),
+            (self._existential, 3), (self._weather, 3),
         ]
         self._builders = [b for b, _ in builders]
         self._cum_builders = _cumulative([w for _, w in builders])

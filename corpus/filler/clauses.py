@@ -1,5 +1,4 @@
 """Lists and relative clauses: 'I bought apples, pears and plums', 'the man who lives next door', 'whose dog ...'."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _G3, _PRONOUNS, _TENSE_FAMILY, _join_list
@@ -13,36 +12,11 @@ class Clauses:
         r = rng.random()
         subj = self._subject(self._pick(("1", "1", "any")))
         if r < 0.4:
-            cls = self._pick(
-                (
-                    "fruit",
-                    "veg",
-                    "baked",
-                    "dairy",
-                    "snack",
-                    "drink",
-                    "pantry",
-                    "clothes",
-                    "kitchen",
-                    "misc",
-                    "tools",
-                    "paper",
-                    "toy",
-                    "book",
-                    "bathroom",
-                    "sweet",
-                    "meat",
-                    "travel_item",
-                    "furniture",
-                    "flower",
-                    "seed",
-                )
-            )
-            verb = self._pick(
-                ("buy", "pack", "need", "find", "bring", "order", "forget", "pick up", "get")
-                if cls not in ("flower", "seed")
-                else ("buy", "plant", "pick")
-            )
+            cls = self._pick(("fruit", "veg", "baked", "dairy", "snack", "drink", "pantry", "clothes",
+                              "kitchen", "misc", "tools", "paper", "toy", "book", "bathroom",
+                              "sweet", "meat", "travel_item", "furniture", "flower", "seed"))
+            verb = self._pick(("buy", "pack", "need", "find", "bring", "order", "forget", "pick up",
+                               "get") if cls not in ("flower", "seed") else ("buy", "plant", "pick"))
             tense = self._pick(("past", "past", "perf", "fut", "going", "needto", "pres"))
             if verb == "need" and tense == "needto":
                 tense = "pres"
@@ -77,10 +51,8 @@ class Clauses:
             rel = self._pick(("that", "which", "that", ""))
             rel = rel + " " if rel else ""
             time = self._opt_time("past")
-            return (
-                f"{s[0]} {self._conj(verb, self._pick(('past', 'past', 'perf')), s[1])} the "
-                f"{self._noun_word(cls)} {rel}{p_subj[0]} {self._conj(verb2, 'past', p_subj[1])}{time}."
-            )
+            return (f"{s[0]} {self._conj(verb, self._pick(('past', 'past', 'perf')), s[1])} the "
+                    f"{self._noun_word(cls)} {rel}{p_subj[0]} {self._conj(verb2, 'past', p_subj[1])}{time}.")
         if r < 0.8:
             np, g = self._person_np()
             if np.startswith("the ") and " who " in np:

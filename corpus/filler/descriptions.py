@@ -1,5 +1,4 @@
 """Describing sentence shapes: what things and people are like, 'there is/are', the weather, very short sentences."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _G3, _PRONOUNS, PLURAL_ONLY
@@ -31,11 +30,8 @@ class Descriptions:
                 verb = {"are": "were", "is": "was"}[verb]
             owner = s[4].capitalize() if s[0] == s[2] else s[0] + "'s"
             aclass = self._pick(self.lex.noun_adj[cls])
-            degree = (
-                ""
-                if aclass in ("colour", "material", "shape")
-                else self._pick(("very ", "quite ", "rather ", "really ", "a bit ", "", "", ""))
-            )
+            degree = "" if aclass in ("colour", "material", "shape") else \
+                self._pick(("very ", "quite ", "rather ", "really ", "a bit ", "", "", ""))
             new = "new " if rng.random() < 0.3 else ""
             return f"{owner} {new}{word} {verb} {degree}{self._pick(lex.adjs[aclass])}."
         if r < 0.7:
@@ -47,25 +43,15 @@ class Descriptions:
             np, g = self._person_np()
             subj = (np, 1) + _G3[g][2:]
             verb = self._pick(("be", "be", "seem", "look"))
-            degree = self._pick(
-                ("very", "quite", "rather", "really", "so", "incredibly", "a bit") + (("always",) if verb == "be" else ())
-            )
+            degree = self._pick(("very", "quite", "rather", "really", "so", "incredibly", "a bit")
+                                + (("always",) if verb == "be" else ()))
             people = self.lex.adjs["people"]
-            tail = self._pick(
-                (
-                    "",
-                    "",
-                    f", but {subj[2]} {self._conj('be', 'pres', 1)} {self._pick(people)}",
-                    f" and {self._pick(people)}",
-                    f" for {subj[4]} age",
-                )
-            )
+            tail = self._pick(("", "", f", but {subj[2]} {self._conj('be', 'pres', 1)} {self._pick(people)}",
+                               f" and {self._pick(people)}", f" for {subj[4]} age"))
             return f"{np} {self._conj(verb, self._pick(('pres', 'past')), 1)} {degree} {self._pick(people)}{tail}."
         cls = self._pick(("pet", "farm", "wild", "bird"))
         owner = self._pick(("Our", "My", "The", "Their", "Her", "His")) if cls == "pet" else "The"
-        return f"{owner} {self._count_word(cls)} {self._pick(('is', 'was', 'seems', 'looked'))} {self._pick(('very', 'so', 'rather', 'quite', ''))} {self._pick(lex.adjs['animal'])}.".replace(
-            "  ", " "
-        )
+        return f"{owner} {self._count_word(cls)} {self._pick(('is', 'was', 'seems', 'looked'))} {self._pick(('very', 'so', 'rather', 'quite', ''))} {self._pick(lex.adjs['animal'])}.".replace("  ", " ")
 
     def _existential(self) -> str:
         rng = self.rng
@@ -84,30 +70,19 @@ class Descriptions:
             return f"There {tense} {np} {self._pick(self.lex.class_spots[cls])}."
         if r < 0.65:
             be = self._pick(("was", "is"))
-            return (
-                f"There {be} {self._pick(self.lex.there_was)} {self._place()}{self._opt_time('past' if be == 'was' else 'prog')}."
-            )
+            return f"There {be} {self._pick(self.lex.there_was)} {self._place()}{self._opt_time('past' if be == 'was' else 'prog')}."
         if r < 0.8:
             cls = self._pick(("drink", "dairy", "pantry", "dish", "baked", "money", "cleaning", "bathroom"))
             mass = self._pick(self.lex.mass_nouns[cls])[0]
-            form = self._pick(
-                (
-                    "There isn't any {} left.",
-                    "There wasn't any {} left.",
-                    "There's hardly any {} left.",
-                    "There's only a little {} left.",
-                    "There wasn't enough {} for everyone.",
-                    "There's plenty of {} in the cupboard.",
-                    "There was {} all over the floor.",
-                )
-            )
+            form = self._pick(("There isn't any {} left.", "There wasn't any {} left.",
+                               "There's hardly any {} left.", "There's only a little {} left.",
+                               "There wasn't enough {} for everyone.", "There's plenty of {} in the cupboard.",
+                               "There was {} all over the floor."))
             return form.format(mass)
         if r < 0.9:
             return f"There's {self._pick(('no point', 'no need', 'no rush', 'no hurry', 'nothing wrong with'))} {self._activity(_PRONOUNS['we'], 'ing')}."
         be = self._pick(("are", "were"))
-        return (
-            f"There {be} {self._num(2, 12)} {self._pick(self.lex.there_are)}{self._opt_time('past' if be == 'were' else 'prog')}."
-        )
+        return f"There {be} {self._num(2, 12)} {self._pick(self.lex.there_are)}{self._opt_time('past' if be == 'were' else 'prog')}."
 
     def _weather(self) -> str:
         rng, lex = self.rng, self.lex

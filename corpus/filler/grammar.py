@@ -1,5 +1,4 @@
 """Closed grammatical tables and text helpers shared by the sentence shapes."""
-
 from __future__ import annotations
 
 import re
@@ -45,85 +44,37 @@ _PRONOUNS = {
 
 _G3 = {"m": _PRONOUNS["he"], "f": _PRONOUNS["she"]}
 
-_BE = {("pres", 0): "am", ("pres", 1): "is", ("pres", 2): "are", ("past", 0): "was", ("past", 1): "was", ("past", 2): "were"}
+_BE = {("pres", 0): "am", ("pres", 1): "is", ("pres", 2): "are",
+       ("past", 0): "was", ("past", 1): "was", ("past", 2): "were"}
 
-_BE_NEG = {
-    ("pres", 0): "am not",
-    ("pres", 1): "isn't",
-    ("pres", 2): "aren't",
-    ("past", 0): "wasn't",
-    ("past", 1): "wasn't",
-    ("past", 2): "weren't",
-}
+_BE_NEG = {("pres", 0): "am not", ("pres", 1): "isn't", ("pres", 2): "aren't",
+           ("past", 0): "wasn't", ("past", 1): "wasn't", ("past", 2): "weren't"}
 
-_MODALS = {
-    "can": "can",
-    "could": "could",
-    "should": "should",
-    "might": "might",
-    "must": "must",
-    "would": "would",
-    "fut": "will",
-    "nfut": "won't",
-    "ncan": "can't",
-    "ncould": "couldn't",
-    "nshould": "shouldn't",
-    "usedto": "used to",
-    "may": "may",
-    "wouldrather": "would rather",
-}
+_MODALS = {"can": "can", "could": "could", "should": "should", "might": "might", "must": "must",
+           "would": "would", "fut": "will", "nfut": "won't", "ncan": "can't", "ncould": "couldn't",
+           "nshould": "shouldn't", "usedto": "used to", "may": "may", "wouldrather": "would rather"}
 
 # Tense families, for choosing a fitting time expression.
 _TENSE_FAMILY = {
-    "past": "past",
-    "npast": "past",
-    "pastprog": "past",
-    "pluperf": "past",
-    "usedto": "past",
-    "pres": "pres",
-    "npres": "pres",
-    "prog": "prog",
-    "fut": "fut",
-    "nfut": "fut",
-    "going": "fut",
-    "perf": "perf",
-    "nperf": "perf",
-    "might": "fut",
-    "can": "fut",
-    "should": "fut",
-    "could": "fut",
-    "wantto": "fut",
-    "needto": "fut",
-    "haveto": "pres",
-    "must": "fut",
-    "would": "fut",
-    "ncan": "pres",
-    "ncould": "past",
-    "nshould": "pres",
-    "may": "fut",
-    "hopeto": "fut",
+    "past": "past", "npast": "past", "pastprog": "past", "pluperf": "past", "usedto": "past",
+    "pres": "pres", "npres": "pres", "prog": "prog", "fut": "fut", "nfut": "fut", "going": "fut",
+    "perf": "perf", "nperf": "perf", "might": "fut", "can": "fut", "should": "fut", "could": "fut",
+    "wantto": "fut", "needto": "fut", "haveto": "pres", "must": "fut", "would": "fut",
+    "ncan": "pres", "ncould": "past", "nshould": "pres", "may": "fut", "hopeto": "fut",
     "planto": "fut",
 }
 
 # A tense for a second clause that happens at the same time as the first.
-_SAME_TIME = {
-    "past": "pastprog",
-    "pres": "prog",
-    "perf": "past",
-    "fut": "going",
-    "going": "fut",
-    "prog": "pres",
-    "pastprog": "past",
-    "npast": "past",
-    "npres": "pres",
-}
+_SAME_TIME = {"past": "pastprog", "pres": "prog", "perf": "past", "fut": "going", "going": "fut",
+              "prog": "pres", "pastprog": "past", "npast": "past", "npres": "pres"}
 
 _NEGATIVE = frozenset(("npres", "npast", "nfut", "nperf", "ncan", "ncould", "nshould"))
 
 # The calendar: a closed set, like the pronouns.
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
-_MONTHS = ("January February March April May June July August September October November December").split()
+_MONTHS = ("January February March April May June July August September October November "
+           "December").split()
 
 _SEASONS = ("spring", "summer", "autumn", "winter")
 
@@ -156,7 +107,7 @@ def _finish(text: str) -> str:
         return ""
     i = 1 if text[0] == '"' else 0
     if len(text) > i:
-        text = text[:i] + text[i].upper() + text[i + 1 :]
+        text = text[:i] + text[i].upper() + text[i + 1:]
     if text[-1] not in ".!?":
         text += "."
     return text

@@ -10,7 +10,6 @@ File formats (UTF-8; blank lines and lines starting with "#" are skipped, items 
 Order and repeats in a list matter: a repeated item is drawn more often, and the generator
 picks by position, so reordering a list changes the generated text.
 """
-
 from __future__ import annotations
 
 from pathlib import Path

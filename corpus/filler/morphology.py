@@ -1,5 +1,4 @@
 """English morphology for the filler: a/an, plurals, verb forms, numbers in words."""
-
 from __future__ import annotations
 
 import re
@@ -81,19 +80,15 @@ def verb_forms(spec: list[str]) -> tuple[str, str, str, str, str]:
     return (base, s3, past, pp, ing)
 
 
-_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+          "fifteen sixteen seventeen eighteen nineteen").split()
 
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
-    "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
-    "twenty-seventh twenty-eighth twenty-ninth thirtieth thirty-first"
-).split()
+_ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+             "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+             "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
+             "twenty-seventh twenty-eighth twenty-ninth thirtieth thirty-first").split()
 
 
 def number_words(n: int) -> str:

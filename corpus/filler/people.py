@@ -1,5 +1,4 @@
 """Sentence subjects and other people: pronouns, relations, names, professions, 'the man who ...'."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _G3, _PRONOUNS, _compile
@@ -15,21 +14,8 @@ class People:
         rng = self.rng
         if kind == "any":
             r = rng.random()
-            kind = (
-                "i"
-                if r < 0.24
-                else "we"
-                if r < 0.33
-                else "you"
-                if r < 0.36
-                else "pro3"
-                if r < 0.47
-                else "they"
-                if r < 0.5
-                else "pl"
-                if r < 0.62
-                else "3"
-            )
+            kind = ("i" if r < 0.24 else "we" if r < 0.33 else "you" if r < 0.36 else
+                    "pro3" if r < 0.47 else "they" if r < 0.5 else "pl" if r < 0.62 else "3")
         elif kind == "1":
             kind = "i" if rng.random() < 0.7 else "we"
         elif kind == "person":
@@ -38,22 +24,10 @@ class People:
             return _PRONOUNS["I"]
         if kind == "we":
             if rng.random() < 0.15:
-                return (
-                    self._pick(
-                        (
-                            "my wife and I",
-                            "my husband and I",
-                            "my partner and I",
-                            "my friends and I",
-                            "my sister and I",
-                            "my brother and I",
-                            "my parents and I",
-                            "the kids and I",
-                            "my flatmate and I",
-                            f"{self._name()} and I",
-                        )
-                    ),
-                ) + _PRONOUNS["we"][1:]
+                return (self._pick(("my wife and I", "my husband and I", "my partner and I",
+                                    "my friends and I", "my sister and I", "my brother and I",
+                                    "my parents and I", "the kids and I", "my flatmate and I",
+                                    f"{self._name()} and I")),) + _PRONOUNS["we"][1:]
             return _PRONOUNS["we"]
         if kind == "you":
             return _PRONOUNS["you"]
@@ -66,9 +40,8 @@ class People:
         if kind == "kid":
             r = rng.random()
             if r < 0.25:
-                return (
-                    self._pick(("the kids", "the children", "my kids", "our children", "the twins", "the boys", "the girls")),
-                ) + _PRONOUNS["they"][1:]
+                return (self._pick(("the kids", "the children", "my kids", "our children",
+                                    "the twins", "the boys", "the girls")),) + _PRONOUNS["they"][1:]
             sg, _, g = self._pick(self.lex.children)
             g = self._gender(g)
             if r < 0.45:
@@ -116,10 +89,7 @@ class People:
             title, g = self._pick((("Mr", "m"), ("Mrs", "f"), ("Ms", "f"), ("Dr", "x"), ("Miss", "f")))
             return f"{title} {self._pick(lex.surnames)}", self._gender(g)
         sg, _, g = self._pick(lex.people_sg)
-        return (
-            f"the {sg} {self._pick(('next door', 'across the road', 'at the end of the street', 'upstairs', 'from the bakery', 'in the flat below', 'at the corner shop', 'with the dog'))}",
-            self._gender(g),
-        )
+        return f"the {sg} {self._pick(('next door', 'across the road', 'at the end of the street', 'upstairs', 'from the bakery', 'in the flat below', 'at the corner shop', 'with the dog'))}", self._gender(g)
 
     def _plural_people(self) -> str:
         rng, lex = self.rng, self.lex

@@ -1,5 +1,4 @@
 """Questions, exclamations and quoted speech."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _BE, _PRONOUNS, _compile
@@ -30,7 +29,8 @@ class Speech:
             be = _BE["pres", p].capitalize()
             return f"{be} {subj[0]} {self._vp(subj, 'ing')}{self._opt_time('prog')}?"
         if r < 0.52:
-            return f"{self._pick(self.lex.question_openers)} {self._activity(_PRONOUNS['you'], 'base')}{self._opt_time('fut')}?"
+            return (f"{self._pick(self.lex.question_openers)} "
+                    f"{self._activity(_PRONOUNS['you'], 'base')}{self._opt_time('fut')}?")
         if r < 0.6:
             cls, verb, det = self._object_frame()
             if det in ("bare", "poss"):
@@ -55,44 +55,28 @@ class Speech:
             owner = self._pick(("my", "my", "the", "your", "our", "his", "her"))
             return f"{self._pick(self.lex.lost_questions)} {self._np(cls, 'poss', poss=owner, adj_p=0.1)}?"
         if r < 0.86:
-            return f"How {self._pick(('was', 'was', 'is'))} {self._pick(('your', 'the', 'your'))} {self._pick(self.lex.how_was)}?"
+            return (f"How {self._pick(('was', 'was', 'is'))} {self._pick(('your', 'the', 'your'))} "
+                    f"{self._pick(self.lex.how_was)}?")
         if r < 0.9:
             cls = self._pick(("fruit", "veg", "baked", "kitchen", "misc", "clothes", "container", "toy"))
             return f"How many {self._count_word(cls, True)} {self._pick(self.lex.how_many)}?"
         if r < 0.94:
             cls = self._pick(("drink", "dairy", "pantry", "dish", "baked"))
             return f"Is there any {self._pick(self.lex.mass_nouns[cls])[0]} left?"
-        return (
-            f"{self._pick(('What time', 'Where', 'When', 'How often'))} "
-            f"{self._pick(('does', 'did'))} the {self._count_word('transport_public')} "
-            f"{self._pick(('leave', 'arrive', 'stop', 'get in', 'come'))}?"
-        )
+        return (f"{self._pick(('What time', 'Where', 'When', 'How often'))} "
+                f"{self._pick(('does', 'did'))} the {self._count_word('transport_public')} "
+                f"{self._pick(('leave', 'arrive', 'stop', 'get in', 'come'))}?")
 
     def _exclamation(self) -> str:
         rng, lex = self.rng, self.lex
         r = rng.random()
         if r < 0.25:
-            cls = self._pick(
-                (
-                    "meal",
-                    "furniture",
-                    "landscape",
-                    "sky",
-                    "building",
-                    "shop",
-                    "pet",
-                    "clothes",
-                    "room",
-                    "garden_area",
-                    "event",
-                    "flower",
-                    "baked",
-                    "dish",
-                )
-            )
+            cls = self._pick(("meal", "furniture", "landscape", "sky", "building", "shop", "pet",
+                              "clothes", "room", "garden_area", "event", "flower", "baked", "dish"))
             sg = self._pick(lex.count_nouns[cls] or lex.nouns[cls])[0]
             classes = [c for c in self.lex.noun_adj.get(cls, ()) if c in self.lex.evaluative]
-            adj = self._pick(lex.adjs[self._pick(classes)] if classes and rng.random() < 0.5 else lex.adjs["opinion"])
+            adj = self._pick(lex.adjs[self._pick(classes)] if classes and rng.random() < 0.5
+                             else lex.adjs["opinion"])
             return f"What a {adj} {sg}!"
         if r < 0.35:
             cls = self._pick(("flower", "bird", "baked", "fruit", "clothes", "toy", "tree"))
@@ -102,10 +86,8 @@ class Speech:
             return f"{self._pick(self.lex.exclaim_openers)}, {s[0]} {self._activity(s, self._pick(('past', 'perf', 'perf', 'nperf')))}!"
         if r < 0.55:
             cls = self._pick(("dish", "baked", "fruit", "meal"))
-            return (
-                f"This {self._count_word(cls)} is "
-                f"{self._pick(('so', 'really', 'absolutely', 'incredibly'))} {self._pick(lex.adjs['food'])}!"
-            )
+            return (f"This {self._count_word(cls)} is "
+                    f"{self._pick(('so', 'really', 'absolutely', 'incredibly'))} {self._pick(lex.adjs['food'])}!")
         if r < 0.65:
             return f"{self._pick(self.lex.greetings)}, {self._name()}!"
         if r < 0.75:
@@ -115,10 +97,8 @@ class Speech:
             return self._pick(self.lex.exclamations)
         if r < 0.93:
             s = self._subject("person")
-            return (
-                f"{s[0]} {self._conj('be', 'pres', s[1])} "
-                f"{self._pick(('so', 'really', 'always so', 'incredibly'))} {self._pick(lex.adjs['people'])}!"
-            )
+            return (f"{s[0]} {self._conj('be', 'pres', s[1])} "
+                    f"{self._pick(('so', 'really', 'always so', 'incredibly'))} {self._pick(lex.adjs['people'])}!")
         cls = self._pick(("meal", "event", "pet", "building", "landscape"))
         return f"{self._pick(('I', 'We'))} {self._pick(('love', 'hate', 'miss'))} {self._np(cls, 'this')} so much!"
 
@@ -155,33 +135,10 @@ class Speech:
         elif mark == "!":
             verb = self._pick(("shouted", "cried", "called", "yelled", "laughed", "said"))
         else:
-            verb = self._pick(
-                (
-                    "said",
-                    "said",
-                    "said",
-                    "replied",
-                    "explained",
-                    "added",
-                    "admitted",
-                    "whispered",
-                    "muttered",
-                    "called",
-                    "promised",
-                    "insisted",
-                    "announced",
-                    "sighed",
-                    "laughed",
-                    "suggested",
-                    "warned",
-                    "agreed",
-                    "complained",
-                    "reminded us",
-                    "told me",
-                    "pointed out",
-                    "joked",
-                )
-            )
+            verb = self._pick(("said", "said", "said", "replied", "explained", "added", "admitted",
+                               "whispered", "muttered", "called", "promised", "insisted",
+                               "announced", "sighed", "laughed", "suggested", "warned", "agreed",
+                               "complained", "reminded us", "told me", "pointed out", "joked"))
         inner = text + ("," if mark == "." else mark)
         tail = ""
         if rng.random() < 0.3:
@@ -189,5 +146,5 @@ class Speech:
         elif rng.random() < 0.15:
             tail = " " + self._pick(self.lex.advs["manner"])
         if speaker[2] == speaker[0] or rng.random() < 0.5 or verb.count(" "):
-            return f'"{inner}" {speaker[0]} {verb}{tail}.'
-        return f'"{inner}" {verb} {speaker[0]}{tail}.'
+            return f"\"{inner}\" {speaker[0]} {verb}{tail}."
+        return f"\"{inner}\" {verb} {speaker[0]}{tail}."

@@ -1,5 +1,4 @@
 """Statement sentence shapes: simple clauses, narration, compound and complex sentences, long sentences."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _SAME_TIME, _TENSE_FAMILY
@@ -33,7 +32,8 @@ class Statements:
             text += " " + self._time(fam)
         if rng.random() < 0.45:
             pro = self._pronoun_of(subj)
-            joiner = self._pick((", and then ", ", then ", " and ", ", and afterwards ", " before ", " after "))
+            joiner = self._pick((", and then ", ", then ", " and ", ", and afterwards ", " before ",
+                                 " after "))
             if joiner in (" before ", " after "):
                 text += joiner + self._activity(pro, "ing")
             else:
@@ -55,21 +55,8 @@ class Statements:
         tense2 = tense if rng.random() < 0.85 else _SAME_TIME.get(tense, tense)
         c2 = self._clause(tense2, s2, extras=0.15)
         if s2[0] == s1[2]:
-            conj = self._pick(
-                (
-                    ", and",
-                    ", but",
-                    ", so",
-                    " and",
-                    ", but",
-                    ", and then",
-                    ", but luckily",
-                    ", so in the end",
-                    ", and of course",
-                    ", but unfortunately",
-                    ", so",
-                )
-            )
+            conj = self._pick((", and", ", but", ", so", " and", ", but", ", and then", ", but luckily",
+                               ", so in the end", ", and of course", ", but unfortunately", ", so"))
         else:
             conj = self._pick((", and", ", but", ", while", ", and meanwhile", ", but", ", whereas"))
         return f"{c1}{conj} {c2}."
@@ -79,7 +66,7 @@ class Statements:
         self._no_adv = True
         s1 = self._subject()
         r = rng.random()
-        if r < 0.18:  # because / since / as, with an everyday reason
+        if r < 0.18:   # because / since / as, with an everyday reason
             tense = self._pick(("past", "past", "npast", "pres", "fut", "going", "pastprog", "perf"))
             if rng.random() < 0.65:
                 main = f"{s1[0]} {self._activity(s1, tense)}"
@@ -97,13 +84,13 @@ class Statements:
     def _complex_subordinate(self, s1: tuple, r: float) -> str:
         """The complex sentences other than 'because': while, although, when, if, until, so ... that."""
         rng = self.rng
-        if r < 0.32:  # while + progressive
+        if r < 0.32:   # while + progressive
             main = self._clause("past", s1, 0.2)
             sub = self._clause("pastprog", self._subject(), 0.15)
             if rng.random() < 0.5:
                 return f"While {sub}, {main}."
             return f"{main} while {sub}."
-        if r < 0.46:  # although / even though / though
+        if r < 0.46:   # although / even though / though
             t = self._pick(("past", "pres", "perf"))
             sub = self._clause(t, s1, 0.2)
             main = self._clause(self._pick((t, t, "past", "fut")), self._subject(), 0.2)
@@ -111,7 +98,7 @@ class Statements:
             if rng.random() < 0.6:
                 return f"{word} {sub}, {main}."
             return f"{main}, {word.lower()} {sub}."
-        if r < 0.62:  # when / after / before / as soon as / once (past)
+        if r < 0.62:   # when / after / before / as soon as / once (past)
             word = self._pick(("When", "After", "Before", "As soon as", "Once", "By the time", "Just after"))
             sub = self._clause("past", s1, 0.15)
             main_t = "pluperf" if word == "By the time" else "past"
@@ -119,26 +106,23 @@ class Statements:
             if rng.random() < 0.65:
                 return f"{word} {sub}, {main}."
             return f"{main} {word.lower()} {sub}."
-        if r < 0.74:  # future with present in the time clause
+        if r < 0.74:   # future with present in the time clause
             word = self._pick(("When", "As soon as", "If", "Once", "Unless", "Before", "After"))
             sub = self._clause("pres" if word != "Unless" else "pres", s1, 0.15)
-            main = self._clause(
-                self._pick(("fut", "fut", "going", "might", "can", "should")),
-                self._subject() if rng.random() < 0.5 else self._pronoun_of(s1),
-                0.2,
-            )
+            main = self._clause(self._pick(("fut", "fut", "going", "might", "can", "should")),
+                                self._subject() if rng.random() < 0.5 else self._pronoun_of(s1), 0.2)
             if rng.random() < 0.7:
                 return f"{word} {sub}, {main}."
             return f"{main} {word.lower()} {sub}."
-        if r < 0.82:  # until
+        if r < 0.82:   # until
             main = self._clause("past", s1, 0.1)
             sub = self._clause("past", self._subject(), 0.1)
             return f"{main} until {sub}."
-        if r < 0.9:  # habitual whenever
+        if r < 0.9:    # habitual whenever
             sub = self._clause("pres", s1, 0.0)
             main = self._clause("pres", self._subject() if rng.random() < 0.5 else self._pronoun_of(s1), 0.0)
             return f"{self._pick(('Whenever', 'Every time', 'When'))} {sub}, {main}."
-        if r < 0.95:  # so ... that
+        if r < 0.95:   # so ... that
             subj = s1
             adj = self._pick(self.lex.adjs["feeling"])
             main = self._clause("past", self._pronoun_of(subj), 0.0)

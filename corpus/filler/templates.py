@@ -1,5 +1,4 @@
 """Filling the hand-written templates of lexicon/templates.txt (and quotes, reasons, relatives): one method per slot family."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _MONTHS, _SEASONS, _WEEKDAYS

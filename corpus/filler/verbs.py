@@ -1,5 +1,4 @@
 """Verb phrases and clauses: conjugation by tense and person, objects, activities, place and time adjuncts."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _BE, _BE_NEG, _MODALS, _NEGATIVE, _TENSE_FAMILY, _bisect, _join_list
@@ -107,7 +106,8 @@ class Verbs:
         self._last_cls = None
         self._last_adv = adv
         self._last_kind = "obj"
-        r = rng.random() if kind is None else {"obj": 0.0, "act": 0.5, "intr": 0.75, "motion": 0.85, "cop": 0.92}[kind]
+        r = rng.random() if kind is None else {"obj": 0.0, "act": 0.5, "intr": 0.75, "motion": 0.85,
+                                               "cop": 0.92}[kind]
         if r < 0.42:
             cls, verb, det = self._object_frame()
             self._last_cls = cls
@@ -165,27 +165,11 @@ class Verbs:
 
     def _tense(self) -> str:
         r = self.rng.random()
-        return (
-            "past"
-            if r < 0.4
-            else "pres"
-            if r < 0.58
-            else "fut"
-            if r < 0.65
-            else "going"
-            if r < 0.69
-            else "prog"
-            if r < 0.75
-            else "pastprog"
-            if r < 0.79
-            else "perf"
-            if r < 0.86
-            else "npast"
-            if r < 0.9
-            else "npres"
-            if r < 0.93
-            else self._pick(("can", "might", "should", "usedto", "wantto", "needto", "haveto", "nfut", "nperf", "would", "could"))
-        )
+        return ("past" if r < 0.4 else "pres" if r < 0.58 else "fut" if r < 0.65 else
+                "going" if r < 0.69 else "prog" if r < 0.75 else "pastprog" if r < 0.79 else
+                "perf" if r < 0.86 else "npast" if r < 0.9 else "npres" if r < 0.93 else
+                self._pick(("can", "might", "should", "usedto", "wantto", "needto", "haveto",
+                            "nfut", "nperf", "would", "could")))
 
     def _activity_list(self, subj: tuple, tense: str) -> str:
         n = self.rng.randint(2, 4)

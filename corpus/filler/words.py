@@ -1,5 +1,4 @@
 """Small pickers, noun phrases and place phrases: the words every sentence shape draws on."""
-
 from __future__ import annotations
 
 from corpus.filler.grammar import _ADJ_ORDER, COUNT, MASS, PLURAL_ONLY, _join_list
@@ -94,25 +93,12 @@ class Words:
             det = "the" if r < 0.5 else "a" if r < 0.78 else "poss" if r < 0.92 else "this"
         elif det is None:
             r = rng.random()
-            det = (
-                "a"
-                if r < 0.3
-                else "the"
-                if r < 0.55
-                else "poss"
-                if r < 0.68
-                else "some"
-                if r < 0.75
-                else "num"
-                if r < 0.81
-                else "bare"
-                if r < 0.86
-                else "this"
-                if r < 0.9
-                else "q"
-            )
+            det = ("a" if r < 0.3 else "the" if r < 0.55 else "poss" if r < 0.68 else
+                   "some" if r < 0.75 else "num" if r < 0.81 else "bare" if r < 0.86 else
+                   "this" if r < 0.9 else "q")
         adj = self._adjectives(cls, adj_p)
-        plural = kind == PLURAL_ONLY or (kind == COUNT and rng.random() < (0.06 if cls in self.lex.singular_classes else 0.25))
+        plural = kind == PLURAL_ONLY or (kind == COUNT and rng.random() < (
+            0.06 if cls in self.lex.singular_classes else 0.25))
         self._last_np_plural = kind == PLURAL_ONLY
         word = pl if plural else sg
         if det == "a":
@@ -204,7 +190,8 @@ class Words:
         if r < 0.45:
             return "at the " + self._noun_word("shop")
         if r < 0.6:
-            return self._pick(("at", "near", "outside", "behind", "opposite", "next to")) + " the " + self._noun_word("building")
+            return self._pick(("at", "near", "outside", "behind", "opposite", "next to")) + \
+                " the " + self._noun_word("building")
         if r < 0.7:
             return "in the " + self._noun_word("room")
         if r < 0.78:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import torch
 from safetensors.torch import load_file, save_file
 
-from model.checkpoint import _fsync_dir, _sha256
+from model.checkpoint import _fsync_dir, _read_json, _sha256
 from model.tokenizer import WordTokenizer
 from model.training.config import RUN_FIELDS, TrainConfig
 from model.training.data import SPLITS
@@ -128,12 +128,7 @@ def load_train_state(models_dir: Path) -> TrainState | None:
     path = find_train_state(models_dir)
     if path is None:
         return None
-    try:
-        document = json.loads((path / STATE_JSON).read_text())
-    except FileNotFoundError:
-        raise TrainStateError(f"{path}: no {STATE_JSON}; the saved state is incomplete") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise TrainStateError(f"{path}: {STATE_JSON} is not valid JSON ({e}); the saved state is damaged") from None
+    document = _read_json(path / STATE_JSON, TrainStateError, "the saved state")
     if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
         found = document.get("format_version") if isinstance(document, dict) else None
         raise TrainStateError(f"{path}: training state format {found} is not {FORMAT_VERSION}")
