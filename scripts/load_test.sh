@@ -44,7 +44,7 @@ trap 'exit 130' INT TERM
 if [ -z "$MODELS_DIR" ]; then
     MODELS_DIR=$work/models
     echo "training a tiny model into $MODELS_DIR"
-    "$PY" -m scripts.common tiny-model "$MODELS_DIR" >/dev/null
+    "$PY" -m scripts.harness.tiny_models "$MODELS_DIR" >/dev/null
 fi
 
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

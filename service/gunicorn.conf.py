@@ -5,17 +5,21 @@
 This file runs in the master before any worker exists, which makes it the place to set up
 what the workers share: the state-token key and the Prometheus multiprocess folder.
 """
+import importlib.util
 import os
 import secrets
 import sys
 import tempfile
 from pathlib import Path
 
-# The service package of this checkout (gunicorn also puts its working directory on the path).
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-from service.config import ServiceConfig, prepare_metrics_dir  # noqa: E402  (light: no prometheus_client)
+# The settings of this very checkout (service/config.py beside this file, whatever is installed),
+# read by path: it imports only the standard library, so the master stays light (no torch, no
+# prometheus_client before PROMETHEUS_MULTIPROC_DIR is set).
+_spec = importlib.util.spec_from_file_location("nextword_settings", Path(__file__).resolve().parent / "config.py")
+_settings = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _settings  # dataclasses look their module up there
+_spec.loader.exec_module(_settings)
+ServiceConfig, prepare_metrics_dir = _settings.ServiceConfig, _settings.prepare_metrics_dir
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Sync workers for CPU-bound inference; workers × NEXTWORD_TORCH_THREADS should not exceed the cores.
