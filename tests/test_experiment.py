@@ -27,7 +27,7 @@ def test_smoke_experiment_writes_results_and_plots(tmp_path):
             assert score["top1"] <= score["top3"]
         # 15k tokens teach these models little (test perplexity ~100-700), but each must beat a
         # uniform guess over its vocabulary (at most vocab_size words), and no model is perfect.
-        assert 1 < r["test_perplexity"] < vocab_size
+        assert r["test_perplexity"] < vocab_size and r["test_perplexity"] > 1
     assert results["truncation"]["lstm bptt 10"]["settings"]["bptt"] == 10
     assert results["truncation"]["lstm bptt 35"]["settings"]["bptt"] == 35
     norms = results["gradient_norms"]
