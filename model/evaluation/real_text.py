@@ -192,13 +192,16 @@ def count_keystrokes(typing: Iterable[tuple[str, Suggest]]) -> KeystrokeCount:
 
 
 def _suggester(predictor: Predictor, state: State, n: int) -> Suggest:
-    """Suggestions after `state`: the next-word distribution is computed once, at the first call."""
+    """Suggestions after `state`: with no prefix the Predictor's own top_words (the service's fast path);
+    with one, the next-word distribution, computed once at the first such call, then top_k by prefix."""
     probs: list[torch.Tensor] = []
 
     def suggest(prefix: str) -> list[str]:
+        if not prefix:
+            return [p.word for p in predictor.top_words(state, n)]
         if not probs:
             probs.append(predictor.next_word_probabilities(state))
-        return [p.word for p in predictor.top_k(probs[0], n, prefix or None)]
+        return [p.word for p in predictor.top_k(probs[0], n, prefix)]
     return suggest
 
 
@@ -319,7 +322,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--perplexity", type=Path, nargs="*", default=[], help="plain text files to score (whole file read)")
     p.add_argument("--per-article", action="store_true", help="reset the state at each WikiText article heading")
     p.add_argument("--json", type=Path, help="write the result here")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (one state at a time: more rarely help)")
     a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
     result = evaluate(Predictor(loaded), a.lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
                       a.perplexity, a.per_article)
