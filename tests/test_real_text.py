@@ -1,0 +1,216 @@
+"""model/evaluation/real_text.py: LAMBADA targets and scoring, keystroke savings, perplexity of a text file, the CLI."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from model.checkpoint import load_latest
+from model.evaluation.real_text import (
+    count_keystrokes,
+    is_known_word,
+    keystroke_savings,
+    lambada_target,
+    main,
+    read_lambada,
+    score_lambada,
+    split_articles,
+    text_perplexity,
+    word_keystrokes,
+)
+from model.predict import Predictor
+from model.tokenizer import is_word
+
+REAL_LAMBADA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "lambada" / "lambada_test.jsonl"
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_models_dir) -> Predictor:
+    return Predictor(load_latest(tiny_models_dir))
+
+
+# ---------------------------------------------------------------- LAMBADA
+
+
+@pytest.mark.parametrize(("text", "prompt", "target"), [
+    ("He looked up at the sky.", "He looked up at the", "sky"),  # trailing full stop
+    ("Nobody moved until she said \"Run!\"\n", "Nobody moved until she said \"", "Run"),  # quoted, the quote stays in the prompt
+    ("\"Will you come?\" he asked. I said I don't.", "\"Will you come?\" he asked. I said I", "don't"),  # an apostrophe word
+    ("They walked on.\n\nIt was Helen", "They walked on.\n\nIt was", "Helen"),  # no punctuation, line breaks kept
+])
+def test_lambada_target(text, prompt, target):
+    assert lambada_target(text) == (prompt, target)
+
+
+def test_lambada_target_refuses_a_passage_without_a_final_word():
+    with pytest.raises(ValueError):
+        lambada_target("It ended with ...")
+
+
+def test_top_words_offers_only_words(predictor):
+    # After "sky" the likeliest token is "." and <eos>; ranking the whole vocabulary must still show words only.
+    state = predictor.advance(predictor.encode("The clouds are in the sky"))
+    everything = predictor.top_words(state, predictor.tokenizer.vocab_size)
+    assert everything and all(is_word(p.word) for p in everything)
+    assert not {".", ",", "<unk>", "<eos>", "<pad>"} & {p.word for p in everything}
+
+
+def test_known_word_means_one_offerable_token(predictor):
+    assert is_known_word(predictor, "French") and is_known_word(predictor, "sky")
+    assert not is_known_word(predictor, "zebrafish")  # <unk>
+    assert not is_known_word(predictor, "sky-milk")  # three tokens
+    assert not is_known_word(predictor, ".")  # a token, but not a word
+
+
+def test_score_lambada_on_the_tiny_models_own_sentences(predictor):
+    passages = [
+        "I grew up in France. I speak fluent French.",
+        "The clouds are in the sky.",
+        "She poured milk into her zebrafish.",  # not in the vocabulary: cannot be hit
+    ]
+    score = score_lambada(predictor, passages, k=5)
+    assert score.n == 3 and score.k == 5
+    assert score.oov_share == round(1 / 3, 4)
+    assert score_lambada(predictor, passages[:1]).top1 == 1.0  # "French", first
+    assert score.top1 == round(2 / 3, 4) and score.topk == round(2 / 3, 4)
+
+
+@pytest.mark.skipif(not REAL_LAMBADA.is_file(), reason=f"{REAL_LAMBADA} is not here (shared data not mounted)")
+def test_real_lambada_targets_are_words():
+    passages = read_lambada(REAL_LAMBADA, limit=3)
+    assert len(passages) == 3
+    for text in passages:
+        prompt, target = lambada_target(text)
+        assert target and target.isalpha(), target
+        assert prompt and text.startswith(prompt)
+
+
+# ---------------------------------------------------------------- keystroke savings
+
+
+def fake_suggester(table: dict[str, list[str]], calls: list[str]):
+    def suggest(prefix: str) -> list[str]:
+        calls.append(prefix)
+        return table.get(prefix, [])
+    return suggest
+
+
+def test_count_keystrokes_on_a_hand_worked_example():
+    calls: dict[str, list[str]] = {w: [] for w in ("the", "cat", "sat", "mat")}
+    typing = [
+        # "the": suggested before any letter ("The": case does not matter) → 1 keystroke (of 3 letters + space = 4)
+        ("the", fake_suggester({"": ["The", "a", "I"]}, calls["the"])),
+        # "cat": typed c, a, then taken → 3 keystrokes (of 4)
+        ("cat", fake_suggester({"": ["dog", "a", "the"], "c": ["car", "can", "cup"], "ca": ["cab", "cat"]}, calls["cat"])),
+        # "sat": offered only once it is typed in full, which is too late → 3 letters + space = 4 (of 4)
+        ("sat", fake_suggester({"sat": ["sat"]}, calls["sat"])),
+        # "mat": typed m, then "MAT" taken → 2 keystrokes (of 4)
+        ("mat", fake_suggester({"m": ["MAT"]}, calls["mat"])),
+    ]
+    count = count_keystrokes(typing)
+    assert count.per_word == (1, 3, 4, 2)
+    assert (count.keystrokes, count.letters_and_spaces) == (10, 16)
+    assert count.words == 4 and count.savings == pytest.approx(1 - 10 / 16)
+    # Suggestions are asked for before each letter, never after the last one.
+    assert calls == {"the": [""], "cat": ["", "c", "ca"], "sat": ["", "s", "sa"], "mat": ["", "m"]}
+
+
+def test_word_keystrokes_when_nothing_is_suggested():
+    assert word_keystrokes("Zebrafish", lambda prefix: []) == 10
+
+
+def test_keystroke_savings_counts_words_not_punctuation(predictor):
+    # The, clouds, are, in, the, sky: 3+6+3+2+3+3 = 20 letters + 6 spaces; the full stop is neither typed nor counted.
+    count = keystroke_savings(predictor, "The clouds are in the sky.")
+    assert count.words == 6 and count.letters_and_spaces == 26
+    assert count.keystrokes < 26
+
+
+def test_keystroke_savings_on_the_tiny_corpus(predictor, tiny_corpus):
+    text = (tiny_corpus / "test.txt").read_text()
+    count = keystroke_savings(predictor, text)
+    assert 0 < count.savings < 1
+    assert count.words == sum(1 for _ in text.split())  # the tiny corpus has no word glued to punctuation inside
+    limited = keystroke_savings(predictor, text, max_words=5)
+    assert limited.words == 5 and limited.per_word == count.per_word[:5]
+
+
+def test_keystroke_savings_never_looks_at_later_words(predictor):
+    base = keystroke_savings(predictor, "I grew up in France. I speak fluent French.")
+    assert base.words == 9
+    for changed, at in (("I grew up in France. I speak fluent Spanish.", 8), ("I grew up in Spain. I speak fluent French.", 4),
+                        ("I grew up in France. The dog is barking at the postman.", 5)):
+        other = keystroke_savings(predictor, changed)
+        assert other.per_word[:at] == base.per_word[:at], changed
+
+
+def test_keystroke_savings_suggests_from_the_words_before_only(predictor):
+    """Each word's cost, recomputed from a fresh state after exactly the text before it, is the same:
+    a state that already held the word (or a later one) would suggest the word after it instead."""
+    text = "I grew up in France. I speak fluent French. We eat breakfast in the kitchen."
+    count = keystroke_savings(predictor, text)
+    starts = [m.start() for m in re.finditer(r"\w+", text)]
+    assert len(starts) == count.words == 15
+    expected = []
+    for start, end in zip(starts, [*starts[1:], len(text)]):
+        before = predictor.encode(text[:start])
+        state = predictor.advance(before) if before else predictor.model.initial_state(1)
+        word = re.match(r"\w+", text[start:end]).group()
+        suggest = lambda prefix, s=state: [p.word for p in predictor.top_words(s, 3, prefix or None)]
+        expected.append(word_keystrokes(word, suggest))
+    assert count.per_word == tuple(expected)
+    assert sum(expected) < count.letters_and_spaces  # the model does predict these sentences
+
+
+def test_keystroke_savings_uses_more_suggestions_for_fewer_keystrokes(predictor, tiny_corpus):
+    text = (tiny_corpus / "test.txt").read_text()
+    one, three = keystroke_savings(predictor, text, n_suggestions=1), keystroke_savings(predictor, text, n_suggestions=3)
+    assert all(a >= b for a, b in zip(one.per_word, three.per_word))
+
+
+# ---------------------------------------------------------------- perplexity
+
+
+def test_split_articles_at_wikitext_headings():
+    lines = [" = Alpha = ", " Alpha is a letter . ", " = = History = = ", " Old . ", " = Beta = ", " Beta too . "]
+    assert split_articles(lines) == [lines[:4], lines[4:]]
+    assert split_articles(["no heading", "at all"]) == [["no heading", "at all"]]
+
+
+def test_text_perplexity(predictor, tmp_path):
+    path = tmp_path / "wiki.txt"
+    path.write_text(" = A = \nThe clouds are in the sky.\nI grew up in France. I speak fluent French.\n"
+                    " = B = \nWe eat breakfast in the kitchen every morning.\n")
+    whole = text_perplexity(predictor, path)
+    articles = text_perplexity(predictor.loaded, path, per_article=True)
+    assert whole["passages"] == 1 and articles["passages"] == 2
+    assert whole["tokens"] == articles["tokens"] == len(predictor.tokenizer.encode(path.read_text())) + 5  # + <eos> per line
+    assert whole["unk_share"] > 0  # "A", "B" (the tiny vocabulary has no "=")
+    # Far better than a uniform guess over the vocabulary on its own training sentences.
+    assert 1 < whole["perplexity"] < predictor.tokenizer.vocab_size / 2
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
+    lambada = tmp_path / "lambada.jsonl"
+    lambada.write_text("\n".join(json.dumps({"text": t}) for t in
+                                 ["I grew up in France. I speak fluent French", "The clouds are in the sky.", "Zebras"]) + "\n")
+    typed = tmp_path / "typed.txt"
+    typed.write_text("The clouds are in the sky.\nShe poured milk into her tea.\n")
+    out = tmp_path / "out" / "result.json"
+    main(["--models-dir", str(tiny_models_dir), "--lambada", str(lambada), "--lambada-limit", "2",
+          "--keystrokes", str(typed), "--keystroke-words", "8", "--perplexity", str(typed), "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["version"] == load_latest(tiny_models_dir).version
+    assert result["lambada"]["n"] == 2 and result["lambada"]["k"] == 5
+    assert set(result["lambada"]) >= {"top1", "topk", "oov_share", "path"}
+    (ks,) = result["keystrokes"]
+    assert ks["words"] == 8 and ks["letters_and_spaces"] == 3 + 6 + 3 + 2 + 3 + 3 + 3 + 6 + 8
+    assert 0 <= ks["savings"] < 1 and ks["suggestions"] == 3
+    assert result["perplexity"][0]["tokens"] > 0
+    printed = capsys.readouterr().out
+    assert "| LAMBADA top-1 |" in printed and "| keystroke savings, 3 suggestions |" in printed
