@@ -10,7 +10,7 @@ TRAIN_ARGS ?=
 export PORT
 export NEXTWORD_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: help setup serve test retrain corpus evaluate experiment wikitext clean
+.PHONY: help setup serve test retrain corpus evaluate evaluate-text experiment wikitext clean
 
 help:
 	@echo "make serve    set up, train the default model if none exists, serve on \$$PORT ($(PORT))"
@@ -18,6 +18,7 @@ help:
 	@echo "make retrain  rebuild the corpus (with corpus/user/*.txt) and train a new model version"
 	@echo "make corpus   rebuild the corpus only"
 	@echo "make evaluate long-range accuracy by gap of the newest model (held-out probes)"
+	@echo "make evaluate-text  LAMBADA and keystroke savings on real text (../shared/data) of the newest model"
 	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
 	@echo "make wikitext   WikiText-2 (from ../shared/data): n-gram baseline, then a 30-minute GRU run"
 	@echo "make clean    remove the venv, the corpus and all trained models"
@@ -54,6 +55,14 @@ serve: $(VENV)/.installed
 
 evaluate: $(VENV)/.installed
 	$(PY) -m model.evaluation --models-dir $(MODELS_DIR)
+
+# Real text (../shared/data by default): LAMBADA's last words and keystrokes saved with 3 suggestions
+# typing Gutenberg fiction, through the service's own Predictor; JSON in data/eval/real-text.json.
+SHARED_DATA ?= ../shared/data
+evaluate-text: $(VENV)/.installed
+	$(PY) -m model.evaluation.real_text --models-dir $(MODELS_DIR) \
+		--lambada $(SHARED_DATA)/lambada/lambada_test.jsonl --lambada-limit 5153 \
+		--keystrokes $(SHARED_DATA)/gutenberg-fiction/test.txt.xz --keystroke-words 20000 --json data/eval/real-text.json
 
 experiment: $(VENV)/.installed
 	$(PY) -m model.evaluation.experiment --out-dir docs/experiment --work-dir data/experiment

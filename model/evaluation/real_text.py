@@ -1,7 +1,8 @@
 """Real-text evaluation through the service's own Predictor: LAMBADA, keystroke savings, perplexity.
 
-    python -m model.evaluation.real_text --models-dir models --lambada-limit 500 \\
-        --keystrokes ../shared/data/gutenberg-fiction/test.txt.xz --keystroke-words 5000 --json out.json
+    make evaluate-text     # the newest model on LAMBADA and Gutenberg fiction (data paths in the Makefile)
+    python -m model.evaluation.real_text --models-dir models --lambada PATH --lambada-limit 500 \\
+        --keystrokes BOOKS.txt.xz --keystroke-words 5000 --json out.json
 
 - **LAMBADA** (`score_lambada`): the passage without its last word is the prompt; the last word,
   trailing punctuation removed, is the target. Top-1 and top-k hits are counted case-insensitively
@@ -16,8 +17,8 @@
 - **Perplexity of a plain text file** (`text_perplexity`), with the state carried across the whole
   file or reset at each WikiText article heading, scored by `model.evaluation.scoring`.
 
-Text is fed as training text is: every line ends with <eos>. The shared data sets
-(../shared/data, see its README) are only the CLI's defaults; nothing else here depends on them.
+Text is fed as training text is: every line ends with <eos>. The data comes only from the paths
+given; without one, that part is skipped.
 """
 from __future__ import annotations
 
@@ -37,10 +38,6 @@ from model.predict import Predictor
 from model.rnn_lm import State
 from model.tokenizer import is_word
 from model.training.data import encode_passages
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-DEFAULT_LAMBADA = SHARED_DATA / "lambada" / "lambada_test.jsonl"
-DEFAULT_KEYSTROKES = SHARED_DATA / "gutenberg-fiction" / "test.txt.xz"
 
 Suggest = Callable[[str], list[str]]  # the letters typed so far ("" before the first) → suggested words
 
@@ -313,9 +310,9 @@ def main(argv: list[str] | None = None) -> None:
                                 description="LAMBADA, keystroke savings and perplexity on real text, through the Predictor.")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="use the newest version here")
     p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
-    p.add_argument("--lambada", type=Path, default=DEFAULT_LAMBADA, help="LAMBADA jsonl ({\"text\": ...} per line)")
+    p.add_argument("--lambada", type=Path, help="LAMBADA jsonl ({\"text\": ...} per line); none: skipped")
     p.add_argument("--lambada-limit", type=int, default=500, help="first N passages (0: skip LAMBADA)")
-    p.add_argument("--keystrokes", type=Path, nargs="*", default=[DEFAULT_KEYSTROKES],
+    p.add_argument("--keystrokes", type=Path, nargs="*", default=[],
                    help="text files (.xz read as xz) to type; none: skip")
     p.add_argument("--keystroke-words", type=int, default=2000, help="words typed from the start of each file (0: skip)")
     p.add_argument("--suggestions", type=int, default=3, help="suggestions shown while typing")
