@@ -77,16 +77,11 @@ def read_lambada(path: Path, limit: int | None = None) -> list[str]:
     return passages
 
 
-def context_ids(predictor: Predictor, text: str, end_with_eos: bool = True) -> list[int]:
-    """Token ids of `text` as training text is fed: each non-blank line followed by <eos>
-    (the last one too unless `end_with_eos` is False, as for a prompt that stops mid-line)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    ids: list[int] = []
-    for i, line in enumerate(lines):
-        ids.extend(predictor.encode(line))
-        if end_with_eos or i < len(lines) - 1:
-            ids.append(predictor.tokenizer.eos_id)
-    return ids
+def prompt_ids(predictor: Predictor, text: str) -> list[int]:
+    """Token ids of `text` as training text is fed (model.training.data.encode_passages: each non-blank
+    line followed by <eos>), but for the last line, which the prompt stops in the middle of."""
+    (ids,) = encode_passages(predictor.tokenizer, [[line for line in text.splitlines() if line.strip()]])
+    return ids[:-1]
 
 
 # ---------------------------------------------------------------- LAMBADA
@@ -131,7 +126,7 @@ class LambadaScore:
 def lambada_predictions(predictor: Predictor, prompt: str, k: int) -> list[str]:
     """The k most likely next words after the prompt (state from the zero state, lines ended by <eos>),
     words only: anything that is not a word is dropped before comparing (top_words offers none)."""
-    state = predictor.advance(context_ids(predictor, prompt, end_with_eos=False))
+    state = predictor.advance(prompt_ids(predictor, prompt))
     return [p.word for p in predictor.top_words(state, k) if is_word(p.word)]
 
 

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,7 @@ from safetensors.torch import load_file, save_file
 
 from model.checkpoint import _fsync_dir, _read_json, _sha256
 from model.tokenizer import WordTokenizer
-from model.training.config import RUN_FIELDS, TrainConfig
+from model.training.config import OPTIONS, RUN_FIELDS, TrainConfig
 from model.training.data import SPLITS
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def resumed_config(asked: TrainConfig, saved: dict, given: set[str] | None, say=
 
     `given`: the fields set on the command line (None: compare every field).
     """
-    known = {f.name for f in fields(TrainConfig)}
+    known = set(OPTIONS)
     try:
         cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
     except TypeError as e:
