@@ -10,7 +10,7 @@ TRAIN_ARGS ?=
 export PORT
 export NEXTWORD_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: help setup serve test retrain corpus evaluate evaluate-text experiment wikitext clean
+.PHONY: help setup serve test retrain corpus evaluate evaluate-text experiment wikitext english clean
 
 help:
 	@echo "make serve    set up, train the default model if none exists, serve on \$$PORT ($(PORT))"
@@ -21,6 +21,7 @@ help:
 	@echo "make evaluate-text  LAMBADA and keystroke savings on real text (../shared/data) of the newest model"
 	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
 	@echo "make wikitext   WikiText-2 (from ../shared/data): n-gram baseline, then a 30-minute GRU run"
+	@echo "make english    the real-English model (WikiText-2, Gutenberg fiction, SGD dialogues, cue passages; ~60 min) in models-english"
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
@@ -74,6 +75,22 @@ wikitext: $(VENV)/.installed
 	$(PY) -m corpus.build --text-dir $(WIKITEXT_DIR) --no-synthetic --out-dir data/wikitext-2
 	$(PY) -m model.evaluation.ngram --corpus-dir data/wikitext-2 --vocab-size 40000 --min-frequency 1
 	$(PY) -m model.training --preset wikitext --corpus-dir data/wikitext-2 --models-dir data/wikitext-2/models $(TRAIN_ARGS)
+
+# The real-English model: corpus/english.py builds the corpus from ../shared/data (each path
+# overridable: FICTION_DIR=my-books), then the `english` preset trains for at most 54 minutes into
+# models-english/. A second run with a version there trains nothing. Serve it with
+# `make serve MODELS_DIR=models-english`.
+ENGLISH_MODELS_DIR ?= models-english
+FICTION_DIR ?= $(SHARED_DATA)/gutenberg-fiction
+DIALOGUE_DIR ?= $(SHARED_DATA)/sgd-partial
+english: $(VENV)/.installed
+	@if ls $(ENGLISH_MODELS_DIR)/*/manifest.json >/dev/null 2>&1; then \
+		echo "a model already exists in $(ENGLISH_MODELS_DIR): not training (make serve MODELS_DIR=$(ENGLISH_MODELS_DIR))"; \
+	else \
+		$(PY) -m corpus.english --wikitext $(WIKITEXT_DIR) --fiction $(FICTION_DIR) --dialogue $(DIALOGUE_DIR) \
+			--fiction-words 9000000 --dialogue-words 1200000 --out-dir data/english && \
+		$(PY) -m model.training --preset english --corpus-dir data/english --models-dir $(ENGLISH_MODELS_DIR) $(TRAIN_ARGS); \
+	fi
 
 # Lint first (ruff, configured in pyproject.toml): a lint error fails the run, and CI.
 test: $(VENV)/.installed-test

@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model.cache import CacheSettings, DocumentCache, load_settings
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.rnn_lm import State
+from model.tokenizer import TYPOGRAPHIC_QUOTES, is_word
 
 # Up to this many new tokens run one step at a time in numpy (model/fast_step.py): a fused
 # nn.GRU/LSTM call carries a fixed overhead, and a client typing word by word sends one or two at a
@@ -115,6 +117,8 @@ class Predictor:
         # The numpy hot path, where the model is one it reproduces exactly (float32); else None.
         self._recurrence = NumpyRecurrence.build(self.model)
         self._numpy_top = NumpyTopK.build(self.model, self._offerable_ids.numpy())
+        # The document cache's settings saved with this version (model/cache.py); off for older versions.
+        self.cache_settings = load_settings(loaded.path)
 
     @property
     def version(self) -> str:
@@ -142,6 +146,46 @@ class Predictor:
     def encode(self, prompt: str) -> Sequence[int]:
         """The prompt's token ids (from the cache when it is short)."""
         return self._encode_short(prompt) if len(prompt) <= SHORT_PROMPT_CHARS else self.tokenizer.encode(prompt)
+
+    def encode_with_spellings(self, prompt: str) -> tuple[list[int], list[str | None]]:
+        """The prompt's token ids, and beside each <unk> the word as written there (None elsewhere):
+        what the document cache copies when the model never learned the word."""
+        encoding = self.tokenizer.tokenizer.encode(prompt, add_special_tokens=False)
+        unk = self.tokenizer.unk_id
+        return encoding.ids, [prompt[a:b] if i == unk else None for i, (a, b) in zip(encoding.ids, encoding.offsets)]
+
+    def new_cache(self, settings: CacheSettings | None = None) -> DocumentCache:
+        """An empty document cache for this model (its saved settings unless others are given)."""
+        return DocumentCache(settings or self.cache_settings, self.model.config.hidden_size, self.tokenizer.unk_id)
+
+    def read(self, ids: Sequence[int], state: State | None, cache: DocumentCache,
+             spellings: Sequence[str | None] | None = None) -> State:
+        """advance, remembering each (hidden state, next word) pair in the cache. A pair needs the
+        hidden state before its word, so the first word of a document (from the zero state) adds none,
+        exactly as when the same text arrives in pieces."""
+        if not ids:
+            return self.advance(ids, state)
+        before = None if state is None else self._output(state).numpy().copy()  # (H,)
+        state, outputs = self._advance_collecting(ids, state)  # outputs (n, H): h after each id
+        keys = outputs[:-1] if before is None else np.concatenate([before[None], outputs[:-1]])
+        words = list(ids[1:]) if before is None else list(ids)
+        marks = list(spellings) if spellings is not None else [None] * len(ids)
+        cache.add(keys, words, marks[1:] if before is None else marks)
+        return state
+
+    def _advance_collecting(self, ids: Sequence[int], state: State | None) -> tuple[State, np.ndarray]:
+        """The new state, and the top layer's h after each id: (n, H) float32."""
+        steps = self._recurrence
+        if steps is not None and (len(ids) <= CELL_STEPS_UP_TO or steps.steps_win_at_any_length):
+            state = self.model.initial_state(1) if state is None else state
+            outputs = []
+            for token in ids:
+                state = steps.advance([token], state)
+                outputs.append(self._output(state).numpy().copy())
+            return state, np.stack(outputs)
+        with torch.inference_mode():
+            out, state = self.model.encode(torch.tensor([list(ids)], dtype=torch.long), state)  # (1, n, H)
+        return state, out[0].numpy().copy()
 
     def advance(self, ids: Sequence[int], state: State | None = None) -> State:
         """Run the recurrence over `ids` from `state` (zero state if None); return the new state."""
@@ -189,21 +233,31 @@ class Predictor:
         return [Prediction(forms[i], round(float(p), 6)) for p, i in zip(top.values.tolist(), chosen)]
 
     def _prefix_ids(self, prefix: str) -> torch.Tensor:
-        key = unicodedata.normalize("NFKC", prefix).lower()  # the tokenizer's own normalisation
+        key = normalize_prefix(prefix)
         lo = bisect.bisect_left(self._sorted_words, key)
         hi = bisect.bisect_left(self._sorted_words, key + "\U0010ffff")
         return self._sorted_ids[lo:hi]
 
-    def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: State | None = None) -> PredictResult:
-        """Top-k next words after `prompt`, continuing from `state` when given."""
-        ids = self.encode(prompt)
-        state = self.advance(ids, state)
-        return PredictResult(self.top_words(state, k, prefix), state, len(ids))
+    def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: State | None = None,
+                cache: DocumentCache | None = None) -> PredictResult:
+        """Top-k next words after `prompt`, continuing from `state` when given. With a document cache
+        the prompt's words are added to it (it is changed in place) and the predictions mix it in."""
+        if cache is None:
+            ids = self.encode(prompt)
+            state = self.advance(ids, state)
+        else:
+            ids, spellings = self.encode_with_spellings(prompt)
+            state = self.read(ids, state, cache, spellings)
+        return PredictResult(self.top_words(state, k, prefix, cache), state, len(ids))
 
-    def top_words(self, state: State, k: int, prefix: str | None = None) -> list[Prediction]:
+    def top_words(self, state: State, k: int, prefix: str | None = None,
+                  cache: DocumentCache | None = None) -> list[Prediction]:
         """The top k after `state`: with an adaptive softmax from the head and only the tail clusters
         that can hold one of them (the same answer as the full distribution), else from the full one;
-        in numpy where the model allows (model/fast_step.py)."""
+        in numpy where the model allows (model/fast_step.py). With a non-empty document cache: from
+        the whole mixed distribution, words copied from the document included."""
+        if cache is not None and len(cache) and cache.settings.enabled:
+            return self._top_words_cached(state, k, prefix, cache)
         if not prefix and self._numpy_top is not None:
             forms = self.tokenizer.display_forms
             hidden = (state[0] if isinstance(state, tuple) else state).numpy()[-1, 0]  # as _output, without a torch call
@@ -217,6 +271,22 @@ class Predictor:
             if quick is not None:
                 return quick
         return self.top_k(self.next_word_probabilities(state), k, prefix)
+
+    def _top_words_cached(self, state: State, k: int, prefix: str | None, cache: DocumentCache) -> list[Prediction]:
+        mixed = cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
+        ids = (self._prefix_ids(prefix) if prefix else self._offerable_ids).numpy()
+        key = normalize_prefix(prefix) if prefix else ""
+        copied = [(spelling, p) for lowered, (spelling, p) in mixed.unknown.items()
+                  if lowered.startswith(key) and is_word(spelling)]
+        if not len(ids) and not copied:
+            return []
+        in_vocab = mixed.probs[ids]  # (n,)
+        best = np.argpartition(-in_vocab, k - 1)[:k] if len(ids) > k else np.arange(len(ids))
+        forms = self.tokenizer.display_forms
+        candidates = [(forms[ids[i]], float(in_vocab[i])) for i in best] + copied
+        candidates.sort(key=lambda pair: -pair[1])
+        total = float(in_vocab.sum()) + sum(p for _, p in copied) if prefix else 1.0
+        return [Prediction(word, round(p / max(total, 1e-30), 6)) for word, p in candidates[:k]]
 
     @torch.inference_mode()
     def _top_from_head(self, state: State, k: int) -> list[Prediction] | None:
@@ -286,6 +356,14 @@ def _cached_encoder(encode: Callable[[str], list[int]], size: int) -> Callable[[
     def cached(text: str) -> tuple[int, ...]:
         return tuple(encode(text))
     return cached
+
+
+def normalize_prefix(prefix: str) -> str:
+    """The letters typed so far as the tokenizer reads them: NFKC, plain quotes, lower case."""
+    key = unicodedata.normalize("NFKC", prefix)
+    for typographic, plain in TYPOGRAPHIC_QUOTES.items():
+        key = key.replace(typographic, plain)
+    return key.lower()
 
 
 def join_words(words: list[str]) -> str:

@@ -43,10 +43,20 @@ def _pre_tokenizer(as_is: bool = False) -> pre_tokenizers.PreTokenizer:
     )
 
 
+# Typographic quotes as typed ones: books and phones write "don’t", people search and type "don't".
+# (NFKC leaves them alone.) Part of every new tokenizer; a saved one keeps the normaliser it was trained with.
+TYPOGRAPHIC_QUOTES = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}
+
+
+def _display_normalizer() -> normalizers.Normalizer:
+    """What a word's written form goes through: NFKC and plain quotes, case kept."""
+    return normalizers.Sequence([normalizers.NFKC()] + [normalizers.Replace(a, b) for a, b in TYPOGRAPHIC_QUOTES.items()])
+
+
 def _normalizer(as_is: bool = False) -> normalizers.Normalizer:
     if as_is:
         return normalizers.NFKC()
-    return normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    return normalizers.Sequence([_display_normalizer(), normalizers.Lowercase()])
 
 
 def is_word(token: str) -> bool:
@@ -138,9 +148,9 @@ def _display_forms(tokenizer: Tokenizer, lines: Iterable[str]) -> list[str]:
     """The most frequent original spelling of each vocabulary entry."""
     pieces: Counter[str] = Counter()
     pre = tokenizer.pre_tokenizer
-    nfkc = normalizers.NFKC()
+    written = _display_normalizer()
     for line in lines:
-        pieces.update(piece for piece, _ in pre.pre_tokenize_str(nfkc.normalize_str(line)))
+        pieces.update(piece for piece, _ in pre.pre_tokenize_str(written.normalize_str(line)))
     # Grouped under the token each spelling maps to: lower-cased, or as is (as_is tokenizers).
     surface_counts: dict[str, Counter[str]] = defaultdict(Counter)
     for piece, n in pieces.items():

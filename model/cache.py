@@ -1,0 +1,157 @@
+"""The document cache: a continuous cache over the text typed so far (Grave, Joulin & Usunier 2017).
+
+A recurrent state carries a little information a long way, but in practice the model uses the last
+few hundred words and forgets the rest. The cache remembers the rest without training: it keeps the
+last W pairs (h_i, x_{i+1}) of one document, the top layer's hidden state after word i with the word
+that followed it, and mixes
+
+    p(w | h_t) = (1 - λ) p_model(w | h_t) + λ p_cache(w | h_t)
+    p_cache(w | h_t) ∝ Σ_{i ≤ t-1, x_{i+1} = w} exp(θ h_t · h_i)
+
+so a word that followed contexts like this one earlier in the document gains probability.
+
+Words the model never learned: a pair whose word was outside the vocabulary (<unk> to the model)
+keeps the word as it was written. With `copy_unknown` its cache mass goes to that word rather than
+to <unk>, and so does the model's own <unk> probability, split over those words in proportion to
+their cache weight: the model says "a rare word comes next", the cache says which one. A name typed
+three paragraphs ago is then a candidate, by prefix too, although the model has never seen it.
+
+Settings (λ `weight`, θ `flatness`, W `window`) are tuned on validation text
+(`python -m model.evaluation.cache_tuning`) and saved with each model version (`cache.json`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+CACHE_FILE = "cache.json"
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    weight: float = 0.1  # λ: the cache's share of the mixture (0 turns it off)
+    flatness: float = 0.3  # θ: how sharply the closest earlier contexts are preferred
+    window: int = 2000  # W: (hidden state, next word) pairs kept per document
+    copy_unknown: bool = True  # words outside the vocabulary are copied as written (see the module docstring)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight < 1.0 or self.flatness < 0 or self.window < 1:
+            raise ValueError(f"cache settings out of range: {self}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.weight > 0
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> CacheSettings:
+        known = {k: data[k] for k in ("weight", "flatness", "window", "copy_unknown") if k in data}
+        return cls(**known)
+
+
+OFF = CacheSettings(weight=0.0)
+
+
+def load_settings(version_dir: Path) -> CacheSettings:
+    """The settings saved with a version (only from a cache.json its manifest lists, so checked by
+    load_version against its checksum); OFF for a version without one."""
+    path = Path(version_dir) / CACHE_FILE
+    manifest = Path(version_dir) / "manifest.json"
+    if not path.is_file() or not manifest.is_file() or CACHE_FILE not in json.loads(manifest.read_text()):
+        return OFF
+    return CacheSettings.from_json(json.loads(path.read_text()))
+
+
+@dataclass(frozen=True)
+class CacheWords:
+    """The cache's view of the next word: the mixed distribution over the vocabulary, plus the words
+    outside it that the cache copies (lower-cased spelling → (as last written, probability))."""
+    probs: np.ndarray  # (V,) float64, sums with `unknown`'s probabilities to 1
+    unknown: dict[str, tuple[str, float]]
+
+
+class DocumentCache:
+    """The last `window` (key, next word) pairs of one document, for one reader at a time."""
+
+    def __init__(self, settings: CacheSettings, hidden_size: int, unk_id: int) -> None:
+        self.settings = settings
+        self.unk_id = unk_id
+        self.keys = np.zeros((0, hidden_size), dtype=np.float32)  # (n, H): h_i
+        self.words = np.zeros(0, dtype=np.int64)  # (n,): x_{i+1}, a vocabulary id (unk_id outside it)
+        self.spellings: list[str | None] = []  # (n,): x_{i+1} as written where it is unk_id, else None
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def add(self, keys: np.ndarray, words: list[int], spellings: list[str | None] | None = None) -> None:
+        """Append pairs: keys (n, H) are the hidden states after which `words` (n,) came."""
+        if len(keys) != len(words):
+            raise ValueError(f"{len(keys)} keys for {len(words)} words")
+        if not len(words):
+            return
+        spellings = spellings if spellings is not None else [None] * len(words)
+        keep = self.settings.window
+        self.keys = np.concatenate([self.keys, np.asarray(keys, dtype=np.float32)])[-keep:]
+        self.words = np.concatenate([self.words, np.asarray(words, dtype=np.int64)])[-keep:]
+        self.spellings = (self.spellings + [s if w == self.unk_id else None for w, s in zip(words, spellings)])[-keep:]
+
+    def weights(self, query: np.ndarray) -> np.ndarray:
+        """(n,) softmax over the pairs of θ h_t · h_i: each pair's share of the cache distribution."""
+        scores = self.settings.flatness * (self.keys @ np.asarray(query, dtype=np.float32)).astype(np.float64)
+        scores -= scores.max()
+        weights = np.exp(scores)
+        return weights / weights.sum()
+
+    def mix(self, model_probs: np.ndarray, query: np.ndarray) -> CacheWords:
+        """The mixture of the model's next-word distribution (V,) with the cache's, at hidden state `query` (H,)."""
+        probs = np.asarray(model_probs, dtype=np.float64)
+        if not len(self) or not self.settings.enabled:
+            return CacheWords(probs, {})
+        lam = self.settings.weight
+        weights = self.weights(query)
+        cache = np.bincount(self.words, weights=weights, minlength=len(probs))  # (V,)
+        unknown: dict[str, tuple[str, float]] = {}
+        if self.settings.copy_unknown and cache[self.unk_id] > 0:
+            # The cache's <unk> mass, and the model's, go to the words written there.
+            model_unk = probs[self.unk_id]
+            unk_mass = cache[self.unk_id]
+            for i in np.flatnonzero(self.words == self.unk_id):
+                spelling = self.spellings[i]
+                if not spelling:
+                    continue
+                share = weights[i] / unk_mass
+                key = spelling.lower()
+                _, before = unknown.get(key, (spelling, 0.0))
+                unknown[key] = (spelling, before + lam * weights[i] + (1 - lam) * model_unk * share)
+            if unknown:
+                cache[self.unk_id] = 0.0
+                probs = probs.copy()
+                probs[self.unk_id] = 0.0
+        return CacheWords((1 - lam) * probs + lam * cache, unknown)
+
+    def mixed_target_probability(self, model_probs: np.ndarray, query: np.ndarray, target: int) -> float:
+        """p(target) under the mixture, counting <unk> as a word (perplexity on a vocabulary's tokens)."""
+        if not len(self) or not self.settings.enabled:
+            return float(model_probs[target])
+        weights = self.weights(query)
+        lam = self.settings.weight
+        return float((1 - lam) * model_probs[target] + lam * weights[self.words == target].sum())
+
+    # ------------------------------------------------------------ the cache as data (a state token carries it)
+
+    def to_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        return self.keys, self.words, list(self.spellings)
+
+    @classmethod
+    def from_arrays(cls, settings: CacheSettings, unk_id: int, keys: np.ndarray, words: np.ndarray,
+                    spellings: list[str | None]) -> DocumentCache:
+        if keys.ndim != 2 or len(keys) != len(words) or len(words) != len(spellings) or len(words) > settings.window:
+            raise ValueError("cache arrays do not fit together or exceed the window")
+        cache = cls(settings, keys.shape[1], unk_id)
+        cache.keys, cache.words, cache.spellings = keys.astype(np.float32), words.astype(np.int64), list(spellings)
+        return cache

@@ -1,0 +1,209 @@
+"""Perplexity with the document cache, computed for whole texts at once, and the tuning of λ, θ and W.
+
+    python -m model.evaluation.cache_scoring --version-dir models-english/V \\
+        --tune ../shared/data/wikitext-2/valid.txt --per-article --save     # a new version with cache.json
+    python -m model.evaluation.cache_scoring --version-dir models-english/V \\
+        --score ../shared/data/wikitext-2/test.txt --per-article
+
+The cache (model/cache.py) is defined position by position, as the service reads a document; scoring
+a 250k-token text that way would take an hour in Python. Here the same quantities come from matrix
+products over blocks of positions: the model runs once over each passage, its top-layer outputs
+h_t (T, H) are kept, and for a block of queries the scores θ h_t · h_i against the W outputs before
+each one are one (block, W + block) product, masked to i ∈ [t - W, t - 1]. tests/test_cache.py checks it
+against DocumentCache, one position at a time.
+
+Counting: as model.evaluation.scoring, every token of a passage but its first is predicted, <unk>
+and <eos> included; the cache counts <unk> as a word here (the vocabulary's own tokens, as the
+published cache results do). A passage is a document: the cache starts empty at each one.
+
+Tuning (`--tune`): for each (θ, W) of a grid the cache's probability of every target is computed
+once; λ is then a one-dimensional search over the stored probabilities. Only validation text is
+ever given to it (WikiText-2 valid, Gutenberg valid): never a test set.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.cache import CACHE_FILE, CacheSettings
+from model.checkpoint import LoadedModel, load_version, save_version
+from model.evaluation.real_text import read_lines, split_articles
+from model.rnn_lm import RNNLanguageModel
+from model.training.data import encode_passages
+
+BLOCK = 512  # queries per matrix product
+WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.61, 0.025))
+FLATNESS_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+WINDOW_GRID = (100, 500, 1000, 2000, 4000)
+
+
+@dataclass
+class PassageOutputs:
+    hidden: np.ndarray  # (N, H) float32: h_t, the output after token t, for t = 0 .. T-2
+    targets: np.ndarray  # (N,) int64: token t + 1, what h_t predicts
+    model_probs: np.ndarray  # (N,) float64: the model's probability of each target
+
+
+@torch.inference_mode()
+def passage_outputs(model: RNNLanguageModel, ids: list[int], chunk: int = 1000) -> PassageOutputs:
+    """Run the model over one passage from the zero state, in chunks with the state carried."""
+    model.eval()
+    hidden, probs = [], []
+    state = None
+    tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
+    for start in range(0, len(ids) - 1, chunk):
+        x = tokens[:, start : start + chunk]
+        y = tokens[:, start + 1 : start + 1 + chunk]
+        out, state = model.encode(x, state)  # (1, n, H)
+        out = out[:, : y.size(1)]  # the last chunk's last input predicts nothing
+        nll, _ = model.target_nll(out, y)
+        hidden.append(out[0].numpy().copy())
+        probs.append(np.exp(-nll.double().numpy()))
+    return PassageOutputs(np.concatenate(hidden), np.asarray(ids[1:], dtype=np.int64), np.concatenate(probs))
+
+
+def cache_probs(outputs: PassageOutputs, flatness: float, window: int, block: int = BLOCK) -> np.ndarray:
+    """(N,) the cache's probability of each target, NaN where the cache is still empty (the first position)."""
+    hidden, targets = outputs.hidden, outputs.targets
+    n = len(targets)
+    result = np.full(n, np.nan)
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        lo = max(0, a - window)
+        if b - 1 <= lo:
+            continue  # a == 0 and b == 1: one query, no earlier pair
+        keys = hidden[lo : b - 1]  # entries i = lo .. b-2
+        scores = flatness * (hidden[a:b] @ keys.T).astype(np.float64)  # (L, M)
+        t = np.arange(a, b)[:, None]
+        i = np.arange(lo, b - 1)[None, :]
+        allowed = (i <= t - 1) & (i >= t - window)
+        scores = np.where(allowed, scores, -np.inf)
+        top = scores.max(axis=1, keepdims=True)
+        has = np.isfinite(top[:, 0])
+        weights = np.exp(scores - np.where(np.isfinite(top), top, 0.0))
+        weights /= np.where(has, weights.sum(axis=1), 1.0)[:, None]
+        match = targets[lo : b - 1][None, :] == targets[a:b, None]
+        result[a:b] = np.where(has, (weights * match).sum(axis=1), np.nan)
+    return result
+
+
+def mixed_log_likelihood(model_probs: np.ndarray, cached: np.ndarray, weight: float) -> float:
+    """Σ log p over targets with the cache mixed in at λ = weight (the model alone where the cache is empty)."""
+    mixed = np.where(np.isnan(cached), model_probs, (1 - weight) * model_probs + weight * np.nan_to_num(cached))
+    return float(np.log(np.maximum(mixed, 1e-300)).sum())
+
+
+def text_passages(loaded: LoadedModel, path: Path, per_article: bool) -> list[list[int]]:
+    lines = read_lines(path)
+    return [p for p in encode_passages(loaded.tokenizer, split_articles(lines) if per_article else [lines]) if len(p) > 1]
+
+
+def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, per_article: bool = False) -> dict:
+    """Perplexity of a text with and without the cache, same model, same tokens."""
+    plain = cached = 0.0
+    count = 0
+    for ids in text_passages(loaded, path, per_article):
+        out = passage_outputs(loaded.model, ids)
+        plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
+        cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window),
+                                       settings.weight)
+        count += len(out.targets)
+    without, with_cache = math.exp(-plain / count), math.exp(-cached / count)
+    return {"path": str(path), "tokens": count, "per_article": per_article, "settings": settings.as_json(),
+            "perplexity_without_cache": round(without, 3), "perplexity_with_cache": round(with_cache, 3),
+            "reduction": round(1 - with_cache / without, 4)}
+
+
+def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, flatness_grid=FLATNESS_GRID,
+         window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0) -> dict:
+    """The (λ, θ, W) of the grid with the lowest perplexity on the given validation texts."""
+    passages = [p for path in paths for p in text_passages(loaded, path, per_article)]
+    outputs, total = [], 0
+    for ids in passages:
+        if max_tokens and total >= max_tokens:
+            break
+        ids = ids[: max_tokens - total + 1] if max_tokens else ids
+        outputs.append(passage_outputs(loaded.model, ids))
+        total += len(outputs[-1].targets)
+    plain = -sum(float(np.log(np.maximum(o.model_probs, 1e-300)).sum()) for o in outputs) / total
+    grid = []
+    for window in window_grid:
+        for flatness in flatness_grid:
+            cached = [cache_probs(o, flatness, window) for o in outputs]
+            for weight in weights:
+                ll = sum(mixed_log_likelihood(o.model_probs, c, weight) for o, c in zip(outputs, cached))
+                grid.append({"weight": weight, "flatness": flatness, "window": window,
+                             "perplexity": round(math.exp(-ll / total), 3)})
+    best = min(grid, key=lambda row: row["perplexity"])
+    settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"])
+    return {"settings": settings.as_json(), "tokens": total, "paths": [str(p) for p in paths], "per_article": per_article,
+            "perplexity_without_cache": round(math.exp(plain), 3), "perplexity_with_cache": best["perplexity"],
+            "grid": grid}
+
+
+def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None) -> Path:
+    """A new version: the same weights and vocabulary, with cache.json (the settings) and the tuning record."""
+    def extras(directory: Path) -> None:
+        (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
+        (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
+        for name in ("training_curve.png",):
+            if (loaded.path / name).is_file():
+                shutil.copyfile(loaded.path / name, directory / name)
+    training = {**loaded.config.get("training", {}), "cache_tuned_from": loaded.version}
+    return save_version(models_dir or loaded.path.parent, loaded.model, loaded.tokenizer, training, loaded.metrics,
+                        write_extras=extras)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m model.evaluation.cache_scoring",
+                                description="Tune the document cache on validation text, or score a text with it.")
+    p.add_argument("--version-dir", type=Path, required=True, help="the model version")
+    p.add_argument("--tune", type=Path, nargs="*", default=[], help="validation texts to tune λ, θ and W on")
+    p.add_argument("--tune-tokens", type=int, default=0, help="tune on at most this many tokens (0: all)")
+    p.add_argument("--save", action="store_true", help="write a new version with the tuned settings (cache.json)")
+    p.add_argument("--score", type=Path, nargs="*", default=[], help="texts to score with and without the cache")
+    p.add_argument("--per-article", action="store_true", help="a document per WikiText article (else the whole file)")
+    p.add_argument("--weight", type=float, help="λ for --score (default: the version's own, or the tuned one)")
+    p.add_argument("--flatness", type=float, help="θ for --score")
+    p.add_argument("--window", type=int, help="W for --score")
+    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    loaded = load_version(a.version_dir)
+    from model.cache import load_settings
+
+    settings = load_settings(loaded.path)
+    result: dict = {"version": loaded.version}
+    if a.tune:
+        t0 = time.monotonic()
+        result["tuning"] = tune(loaded, a.tune, a.per_article, max_tokens=a.tune_tokens)
+        settings = CacheSettings.from_json(result["tuning"]["settings"])
+        t = result["tuning"]
+        print(f"tuned on {t['tokens']:,} tokens in {time.monotonic() - t0:.0f}s: {settings} — perplexity "
+              f"{t['perplexity_without_cache']} → {t['perplexity_with_cache']}")
+        if a.save:
+            path = save_tuned_version(loaded, settings, {k: v for k, v in t.items() if k != "grid"} | {"grid": t["grid"]})
+            result["saved"] = str(path)
+            print(f"saved {path}")
+    overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window)) if v is not None}
+    settings = CacheSettings(**{**settings.as_json(), **overrides})
+    result["scores"] = [score_with_cache(loaded, path, settings, a.per_article) for path in a.score]
+    for s in result["scores"]:
+        print(f"{s['path']}: {s['tokens']:,} tokens, perplexity {s['perplexity_without_cache']} without the cache, "
+              f"{s['perplexity_with_cache']} with it ({s['reduction']:.1%} lower; {settings})")
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

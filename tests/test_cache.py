@@ -1,0 +1,163 @@
+"""The document cache (model/cache.py): against a slow reference, whole text against word by word,
+words it never learned, its bounds, and the block-wise scorer (model/evaluation/cache_scoring.py)."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from model.cache import CacheSettings, DocumentCache, load_settings
+from model.checkpoint import load_latest, load_version
+from model.evaluation import cache_scoring
+from model.predict import Predictor
+
+TEXT = ("I grew up in France. The clouds are in the sky. The dog is barking at the postman. "
+        "We eat breakfast in the kitchen every morning. She poured milk into her tea. I speak fluent French. ")
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_models_dir) -> Predictor:
+    return Predictor(load_latest(tiny_models_dir))
+
+
+def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSettings) -> list[np.ndarray]:
+    """The formula written out position by position, with the model run step by step in torch: for each
+    t ≥ 1, p(w) = (1-λ) p_model(w | h_t) + λ Σ_{t-W ≤ i ≤ t-1, x_{i+1}=w} exp(θ h_t·h_i) / Σ exp(θ h_t·h_i)."""
+    model = predictor.model
+    state, hidden, model_probs = None, [], []
+    with torch.inference_mode():
+        for token in ids:
+            out, state = model.encode(torch.tensor([[token]]), state)
+            hidden.append(out[0, 0].double().numpy())
+            model_probs.append(model.log_probs(out[0, 0]).exp().double().numpy())
+    mixtures = []
+    lam, theta, window = settings.weight, settings.flatness, settings.window
+    for t in range(1, len(ids)):
+        entries = range(max(0, t - window), t)
+        scores = [math.exp(theta * float(hidden[t] @ hidden[i])) for i in entries]
+        total = sum(scores)
+        cache = np.zeros_like(model_probs[t])
+        for i, s in zip(entries, scores):
+            cache[ids[i + 1]] += s / total
+        mixtures.append((1 - lam) * model_probs[t] + lam * cache)
+    return mixtures
+
+
+def test_cache_matches_the_formula_position_by_position(predictor):
+    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False)
+    ids = predictor.encode(TEXT)
+    assert len(ids) > 3 * settings.window  # the window must slide
+    expected = reference_mixture(predictor, ids, settings)
+    cache = predictor.new_cache(settings)
+    state = predictor.read(ids[:1], None, cache)
+    for t in range(1, len(ids)):
+        state = predictor.read([ids[t]], state, cache)
+        mixed = cache.mix(predictor.next_word_probabilities(state).numpy(), predictor._output(state).numpy())
+        np.testing.assert_allclose(mixed.probs, expected[t - 1], atol=1e-5)
+        assert len(cache) == min(t, settings.window)
+
+
+def test_whole_text_and_word_by_word_agree(predictor):
+    """The same cache and predictions whether the text comes at once or in pieces of 1-5 tokens."""
+    settings = CacheSettings(weight=0.25, flatness=0.5, window=150)
+    text = TEXT * 4  # ~ 300 tokens: the window slides
+    whole_cache = predictor.new_cache(settings)
+    whole = predictor.predict(text, k=5, cache=whole_cache)
+    ids, spellings = predictor.encode_with_spellings(text)
+    pieces_cache, state, start = predictor.new_cache(settings), None, 0
+    rng = np.random.default_rng(0)
+    while start < len(ids):
+        step = int(rng.integers(1, 6))
+        state = predictor.read(ids[start : start + step], state, pieces_cache, spellings[start : start + step])
+        start += step
+    pieces = predictor.top_words(state, 5, cache=pieces_cache)
+    assert len(whole_cache) == len(pieces_cache) == settings.window
+    np.testing.assert_allclose(whole_cache.keys, pieces_cache.keys, atol=1e-5)
+    assert whole_cache.words.tolist() == pieces_cache.words.tolist()
+    assert [p.word for p in whole.predictions] == [p.word for p in pieces]
+    for a, b in zip(whole.predictions, pieces):
+        assert abs(a.probability - b.probability) < 1e-4
+
+
+def test_a_word_never_learned_is_suggested_from_the_document(predictor):
+    """'Zorblax' is outside the tiny vocabulary: after it appears, its prefix brings it back, as written."""
+    cache = predictor.new_cache(CacheSettings(weight=0.3, flatness=0.5, window=100))
+    prompt = "I grew up in Zorblax. The clouds are in the sky. I speak fluent"
+    result = predictor.predict(prompt, k=3, prefix="zor", cache=cache)
+    assert [p.word for p in result.predictions] == ["Zorblax"]
+    assert result.predictions[0].probability == pytest.approx(1.0)
+    # Without the cache the model knows no word starting with "zor".
+    assert predictor.predict(prompt, k=3, prefix="zor").predictions == []
+    # Without copying, the cache gives the mass to <unk>, which is never offered.
+    no_copy = predictor.new_cache(CacheSettings(weight=0.3, flatness=0.5, window=100, copy_unknown=False))
+    assert predictor.predict(prompt, k=3, prefix="zor", cache=no_copy).predictions == []
+
+
+def test_copied_words_share_the_models_unknown_mass(predictor):
+    cache = predictor.new_cache(CacheSettings(weight=0.2, flatness=0.0, window=100))
+    ids, spellings = predictor.encode_with_spellings("I grew Zorblax and Quux")
+    predictor.read(ids, None, cache, spellings)
+    model_probs = np.full(predictor.tokenizer.vocab_size, 1.0 / predictor.tokenizer.vocab_size)
+    mixed = cache.mix(model_probs, np.zeros(predictor.model.config.hidden_size, dtype=np.float32))
+    # θ = 0: every pair weighs the same; the unknown words take their cache share and the model's <unk>.
+    total = mixed.probs.sum() + sum(p for _, p in mixed.unknown.values())
+    assert total == pytest.approx(1.0)
+    assert mixed.probs[predictor.tokenizer.unk_id] == 0.0
+    assert set(mixed.unknown) == {"zorblax", "quux"}
+
+
+def test_cache_is_bounded_by_its_window(predictor):
+    settings = CacheSettings(weight=0.1, flatness=0.3, window=7)
+    cache = predictor.new_cache(settings)
+    predictor.predict(TEXT * 3, cache=cache)
+    assert len(cache) == 7 and cache.keys.shape == (7, predictor.model.config.hidden_size) and len(cache.spellings) == 7
+    with pytest.raises(ValueError):
+        DocumentCache.from_arrays(settings, 0, np.zeros((8, 4), np.float32), np.zeros(8, np.int64), [None] * 8)
+
+
+@pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
+def test_settings_out_of_range_are_refused(bad):
+    with pytest.raises(ValueError):
+        CacheSettings(**bad)
+
+
+def test_block_scorer_matches_the_position_by_position_cache(predictor):
+    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False)
+    ids = predictor.encode(TEXT * 2)
+    outputs = cache_scoring.passage_outputs(predictor.model, ids, chunk=17)
+    cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9)
+    cache = predictor.new_cache(settings)
+    state = predictor.read(ids[:1], None, cache)
+    for t in range(1, len(ids)):
+        probs = predictor.next_word_probabilities(state).numpy()
+        assert outputs.model_probs[t - 1] == pytest.approx(float(probs[ids[t]]), rel=1e-4)
+        expected = cache.mixed_target_probability(probs, predictor._output(state).numpy(), ids[t])
+        got = math.exp(cache_scoring.mixed_log_likelihood(outputs.model_probs[t - 1 : t], cached[t - 1 : t], settings.weight))
+        assert got == pytest.approx(expected, rel=1e-4)
+        state = predictor.read([ids[t]], state, cache)
+
+
+def test_tuning_finds_a_cache_that_helps_on_repetitive_text_and_saves_it(predictor, tmp_path):
+    text = tmp_path / "valid.txt"
+    text.write_text("\n".join([TEXT] * 6) + "\n")
+    tuned = cache_scoring.tune(predictor.loaded, [text], flatness_grid=(0.1, 0.5), window_grid=(50, 200),
+                               weights=(0.0, 0.2, 0.4))
+    assert tuned["perplexity_with_cache"] < tuned["perplexity_without_cache"]
+    assert tuned["settings"]["weight"] > 0
+    settings = CacheSettings.from_json(tuned["settings"])
+    path = cache_scoring.save_tuned_version(predictor.loaded, settings, tuned, tmp_path / "models")
+    assert load_settings(path) == settings
+    assert Predictor(load_version(path)).cache_settings == settings
+    assert json.loads((path / "manifest.json").read_text())["cache.json"]  # checksummed with the version
+    scored = cache_scoring.score_with_cache(predictor.loaded, text, settings)
+    assert scored["perplexity_with_cache"] == pytest.approx(tuned["perplexity_with_cache"], rel=1e-3)
+
+
+def test_a_cache_file_outside_the_manifest_is_ignored(predictor, tmp_path):
+    assert load_settings(predictor.loaded.path) == CacheSettings(weight=0.0)
+    (tmp_path / "cache.json").write_text(json.dumps({"weight": 0.5}))
+    (tmp_path / "manifest.json").write_text("{}")
+    assert not load_settings(tmp_path).enabled
