@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CacheSettings, DocumentCache, load_settings
+from model.cache import CacheSettings, CacheWords, DocumentCache, load_settings
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.rnn_lm import State
@@ -273,7 +273,15 @@ class Predictor:
         return self.top_k(self.next_word_probabilities(state), k, prefix)
 
     def _top_words_cached(self, state: State, k: int, prefix: str | None, cache: DocumentCache) -> list[Prediction]:
-        mixed = cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
+        return self.top_from_mixture(self.mixed_distribution(state, cache), k, prefix)
+
+    def mixed_distribution(self, state: State, cache: DocumentCache) -> CacheWords:
+        """The model's next-word distribution after `state` with the document cache mixed in."""
+        return cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
+
+    def top_from_mixture(self, mixed: CacheWords, k: int, prefix: str | None = None) -> list[Prediction]:
+        """The k likeliest offerable words of a distribution over the vocabulary plus copied words
+        (model/cache.py); with a prefix only words starting with it, renormalised over those."""
         ids = (self._prefix_ids(prefix) if prefix else self._offerable_ids).numpy()
         key = normalize_prefix(prefix) if prefix else ""
         copied = [(spelling, p) for lowered, (spelling, p) in mixed.unknown.items()

@@ -7,17 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from model.cache import OFF, CacheSettings
 from model.checkpoint import load_latest
 from model.evaluation.real_text import (
+    NeuralTypist,
+    NgramTypist,
+    RecencySettings,
     count_keystrokes,
+    fit_ngram_baseline,
     is_known_word,
     keystroke_savings,
     lambada_target,
     main,
+    read_documents,
     read_lambada,
     score_lambada,
     split_articles,
     text_perplexity,
+    typing_steps,
     word_keystrokes,
 )
 from model.predict import Predictor
@@ -203,14 +210,69 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     typed.write_text("The clouds are in the sky.\nShe poured milk into her tea.\n")
     out = tmp_path / "out" / "result.json"
     main(["--models-dir", str(tiny_models_dir), "--lambada", str(lambada), "--lambada-limit", "2",
-          "--keystrokes", str(typed), "--keystroke-words", "8", "--perplexity", str(typed), "--json", str(out)])
+          "--keystrokes", str(typed), "--keystroke-words", "8", "--perplexity", str(typed), "--json", str(out),
+          "--ngram-corpus", str(typed)])
     result = json.loads(out.read_text())
     assert result["version"] == load_latest(tiny_models_dir).version
-    assert result["lambada"]["n"] == 2 and result["lambada"]["k"] == 5
-    assert set(result["lambada"]) >= {"top1", "topk", "oov_share", "path"}
-    (ks,) = result["keystrokes"]
-    assert ks["words"] == 8 and ks["letters_and_spaces"] == 3 + 6 + 3 + 2 + 3 + 3 + 3 + 6 + 8
-    assert 0 <= ks["savings"] < 1 and ks["suggestions"] == 3
+    assert result["systems"] == ["model", "5-gram + recency"]  # the tiny version has no cache settings
+    for lam in result["lambada"]:
+        assert lam["n"] == 2 and lam["k"] == 5 and set(lam) >= {"top1", "topk", "oov_share", "path", "system"}
+    assert [ks["system"] for ks in result["keystrokes"]] == result["systems"]
+    for ks in result["keystrokes"]:
+        assert ks["words"] == 8 and ks["letters_and_spaces"] == 3 + 6 + 3 + 2 + 3 + 3 + 3 + 6 + 8
+        assert 0 <= ks["savings"] < 1 and ks["suggestions"] == 3 and ks["kind"] == "plain"
     assert result["perplexity"][0]["tokens"] > 0
     printed = capsys.readouterr().out
-    assert "| LAMBADA top-1 |" in printed and "| keystroke savings, 3 suggestions |" in printed
+    assert "| model | LAMBADA top-1 |" in printed and "| 5-gram + recency | keystroke savings, 3 suggestions |" in printed
+
+
+# ---------------------------------------------------------------- documents, the cache and the baseline
+
+
+def test_documents_of_each_kind(tmp_path):
+    wiki = tmp_path / "wiki.txt"
+    wiki.write_text(" = Alpha = \n The early @-@ 1990s , Alpha 's <unk> . \n = Beta = \n Beta . \n")
+    assert list(read_documents("wikitext", wiki)) == [["= Alpha =", "The early-1990s, Alpha's <unk>."], ["= Beta =", "Beta."]]
+    dialogue = tmp_path / "dialogue.txt"
+    dialogue.write_text("Hi.\nHello.\n\nBook a table.\nFor when?\n")
+    assert list(read_documents("dialogue", dialogue)) == [["Hi.", "Hello."], ["Book a table.", "For when?"]]
+    books = tmp_path / "test.txt"
+    books.write_text("Book one.\nMore of it.\nBook two.\n")
+    (tmp_path / "books.tsv").write_text("split\tfirst_line\tlines\ntest\t1\t2\ntest\t3\t1\ntrain\t1\t9\n")
+    assert list(read_documents("fiction", books)) == [["Book one.", "More of it."], ["Book two."]]
+    assert list(read_documents("plain", books)) == [["Book one.", "More of it.", "Book two."]]
+
+
+def test_each_document_is_typed_from_a_fresh_start(predictor):
+    one = count_keystrokes(typing_steps(NeuralTypist(predictor), [["I grew up in France."]]))
+    two = count_keystrokes(typing_steps(NeuralTypist(predictor), [["The clouds are in the sky."], ["I grew up in France."]]))
+    assert two.per_word[-5:] == one.per_word
+    capped = count_keystrokes(typing_steps(NeuralTypist(predictor), [["The clouds are in the sky."], ["I grew up."]],
+                                           words_per_document=2))
+    assert capped.words == 4
+
+
+def test_the_cache_saves_keystrokes_on_a_name_it_never_learned(predictor):
+    """'Zorblax' is outside the tiny vocabulary: without the cache it is typed in full every time; with it,
+    after its first use it comes back within a letter or two."""
+    text = ["I grew up in Zorblax.", "The clouds are in the sky.", "I met Zorblax.", "She poured milk into her tea.",
+            "Zorblax is far."]
+    plain = count_keystrokes(typing_steps(NeuralTypist(predictor, OFF), [text]))
+    cached = count_keystrokes(typing_steps(NeuralTypist(predictor, CacheSettings(weight=0.3, flatness=0.5, window=500)),
+                                           [text]))
+    zorblax = [i for i, w in enumerate(" ".join(text).replace(".", "").split()) if w == "Zorblax"]
+    assert [plain.per_word[i] for i in zorblax] == [8, 8, 8]
+    assert cached.per_word[zorblax[0]] == 8 and all(cached.per_word[i] <= 3 for i in zorblax[1:])
+    assert cached.savings > plain.savings
+
+
+def test_ngram_baseline_suggests_and_remembers_recent_words(predictor, tiny_corpus):
+    ngram = fit_ngram_baseline(predictor, tiny_corpus / "train.txt")
+    typist = NgramTypist(predictor, ngram, RecencySettings(weight=0.3, decay=0.99, window=100))
+    assert keystroke_savings(typist, "The clouds are in the sky.").savings > 0.3  # it knows its training sentences
+    typist.start()
+    ids, spellings = predictor.encode_with_spellings("I met Zorblax and")
+    typist.feed(ids, spellings)
+    assert "Zorblax" in typist.suggester(3)("zo")
+    mixture = typist.mixture()
+    assert mixture.probs.sum() + sum(p for _, p in mixture.unknown.values()) == pytest.approx(1.0)

@@ -30,9 +30,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from model.cache import OFF, CacheSettings, CacheWords
 from model.checkpoint import LoadedModel, load_latest, load_version
+from model.evaluation.ngram import KneserNeyLM
 from model.evaluation.scoring import evaluate_split
 from model.predict import Predictor
 from model.rnn_lm import State
@@ -123,19 +126,29 @@ class LambadaScore:
     oov_share: float  # share of targets that are not one known word (no model can hit those)
 
 
-def lambada_predictions(predictor: Predictor, prompt: str, k: int) -> list[str]:
-    """The k most likely next words after the prompt (state from the zero state, lines ended by <eos>),
-    words only: anything that is not a word is dropped before comparing (top_words offers none)."""
-    state = predictor.advance(prompt_ids(predictor, prompt))
-    return [p.word for p in predictor.top_words(state, k) if is_word(p.word)]
+def lambada_predictions(typist: Typist | Predictor, prompt: str, k: int) -> list[str]:
+    """The k most likely next words after the prompt (a new document: the zero state and an empty cache,
+    lines ended by <eos>), words only: anything that is not a word is dropped before comparing."""
+    typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
+    typist.start()
+    predictor, unk = typist.predictor, typist.predictor.tokenizer.unk_id
+    lines = [line for line in prompt.splitlines() if line.strip()]
+    for number, line in enumerate(lines):
+        tokens = list(line_tokens(predictor, line))
+        typist.feed([t for t, _ in tokens], [surface if t == unk else None for t, surface in tokens])
+        if number < len(lines) - 1:
+            typist.feed([predictor.tokenizer.eos_id], [None])
+    return [w for w in typist.suggester(k)("") if is_word(w)]
 
 
-def score_lambada(predictor: Predictor, passages: Iterable[str], k: int = 5) -> LambadaScore:
+def score_lambada(typist: Typist | Predictor, passages: Iterable[str], k: int = 5) -> LambadaScore:
     """Top-1 and top-k accuracy on the passages' last words, compared case-insensitively, and the OOV share."""
+    typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
+    predictor = typist.predictor
     hits1 = hitsk = oov = n = 0
     for text in passages:
         prompt, target = lambada_target(text)
-        words = [w.lower() for w in lambada_predictions(predictor, prompt, k)]
+        words = [w.lower() for w in lambada_predictions(typist, prompt, k)]
         n += 1
         hits1 += bool(words) and words[0] == target.lower()
         hitsk += target.lower() in words
@@ -183,48 +196,148 @@ def count_keystrokes(typing: Iterable[tuple[str, Suggest]]) -> KeystrokeCount:
     return KeystrokeCount(sum(per_word), full, tuple(per_word))
 
 
-def _suggester(predictor: Predictor, state: State, n: int) -> Suggest:
-    """Suggestions after `state`: with no prefix the Predictor's own top_words (the service's fast path);
-    with one, the next-word distribution, computed once at the first such call, then top_k by prefix."""
-    probs: list[torch.Tensor] = []
+class NeuralTypist:
+    """What the service suggests while a document is typed: the Predictor's state carried token by token,
+    with the version's document cache (or the one given; OFF: none) remembering the document so far."""
 
-    def suggest(prefix: str) -> list[str]:
-        if not prefix:
-            return [p.word for p in predictor.top_words(state, n)]
-        if not probs:
-            probs.append(predictor.next_word_probabilities(state))
-        return [p.word for p in predictor.top_k(probs[0], n, prefix)]
-    return suggest
+    def __init__(self, predictor: Predictor, cache: CacheSettings | None = None) -> None:
+        self.predictor = predictor
+        self.settings = predictor.cache_settings if cache is None else cache
+        self.start()
+
+    def start(self) -> None:
+        """A new document: the zero state and an empty cache."""
+        self.state: State | None = None
+        self.cache = self.predictor.new_cache(self.settings) if self.settings.enabled else None
+
+    def feed(self, ids: Sequence[int], spellings: Sequence[str | None]) -> None:
+        if self.cache is None:
+            self.state = self.predictor.advance(ids, self.state) if ids else self.state
+        else:
+            self.state = self.predictor.read(ids, self.state, self.cache, spellings)
+
+    def suggester(self, n: int) -> Suggest:
+        """Suggestions after the text fed so far: with no prefix the service's own top_words; with one,
+        the next-word distribution (with the cache) computed once at the first such call, then by prefix."""
+        predictor, cache = self.predictor, self.cache
+        state = self.state if self.state is not None else predictor.model.initial_state(1)
+        mixture: list[CacheWords] = []
+
+        def suggest(prefix: str) -> list[str]:
+            if not prefix:
+                return [p.word for p in predictor.top_words(state, n, cache=cache)]
+            if not mixture:
+                probs = predictor.next_word_probabilities(state).numpy()
+                mixture.append(cache.mix(probs, predictor._output(state).numpy()) if cache is not None
+                               else CacheWords(probs, {}))
+            return [p.word for p in predictor.top_from_mixture(mixture[0], n, prefix)]
+        return suggest
 
 
-def typing_steps(predictor: Predictor, lines: Iterable[str], n_suggestions: int = 3,
-                 max_words: int | None = None) -> Iterator[tuple[str, Suggest]]:
-    """(word, suggester) for each word of the text as a person types it: the state is carried token by
-    token from the zero state; punctuation is fed to the model but yields no word; lines end with <eos>.
-    The suggester of word i is built from the state after the tokens before it, nothing later."""
-    tok = predictor.tokenizer
-    state = predictor.model.initial_state(1)
+@dataclass(frozen=True)
+class RecencySettings:
+    weight: float = 0.1  # share of the recency cache in the mixture
+    decay: float = 0.995  # a word's weight is decay ** (tokens since it was written)
+    window: int = 2000  # tokens remembered
+
+
+class NgramTypist:
+    """The baseline keyboards use: the 5-gram Kneser-Ney model (model/evaluation/ngram.py) over the same
+    vocabulary, mixed with a recency cache of the words written so far in the document (decaying with
+    age; words outside the vocabulary copied as written, as Presage's recency predictor does)."""
+
+    def __init__(self, predictor: Predictor, ngram: KneserNeyLM, recency: RecencySettings = RecencySettings()) -> None:
+        self.predictor, self.ngram, self.recency = predictor, ngram, recency
+        self.offerable = predictor.offerable.numpy()
+        self.start()
+
+    def start(self) -> None:
+        self.history: list[int] = []
+        self.spellings: list[str | None] = []
+
+    def feed(self, ids: Sequence[int], spellings: Sequence[str | None]) -> None:
+        keep = self.recency.window
+        self.history = (self.history + list(ids))[-keep:]
+        self.spellings = (self.spellings + list(spellings))[-keep:]
+
+    def mixture(self) -> CacheWords:
+        probs = self.ngram.distribution(self.history[-(self.ngram.order - 1):] if self.ngram.order > 1 else [])
+        words = np.asarray(self.history, dtype=np.int64)
+        if not len(words) or self.recency.weight <= 0:
+            return CacheWords(probs, {})
+        ages = len(words) - 1 - np.arange(len(words))
+        weights = self.recency.decay ** ages.astype(np.float64)
+        unk = self.predictor.tokenizer.unk_id
+        weights[~(self.offerable[words] | (words == unk))] = 0.0  # words only: no punctuation, no <eos>
+        if weights.sum() <= 0:
+            return CacheWords(probs, {})
+        weights /= weights.sum()
+        lam = self.recency.weight
+        recent = np.bincount(words, weights=weights, minlength=len(probs))
+        unknown: dict[str, tuple[str, float]] = {}
+        for i in np.flatnonzero(words == unk):
+            spelling = self.spellings[i]
+            if spelling:
+                _, before = unknown.get(spelling.lower(), (spelling, 0.0))
+                unknown[spelling.lower()] = (spelling, before + lam * weights[i])
+        recent[unk] = 0.0
+        return CacheWords((1 - lam) * probs + lam * recent, unknown)
+
+    def suggester(self, n: int) -> Suggest:
+        mixture: list[CacheWords] = []
+
+        def suggest(prefix: str) -> list[str]:
+            if not mixture:
+                mixture.append(self.mixture())
+            return [p.word for p in self.predictor.top_from_mixture(mixture[0], n, prefix or None)]
+        return suggest
+
+
+Typist = NeuralTypist | NgramTypist
+
+
+def line_tokens(predictor: Predictor, line: str) -> Iterator[tuple[int, str]]:
+    """(token id, the text it was read from) for each token of a line, as the tokenizer splits it."""
+    encoding = predictor.tokenizer.tokenizer.encode(line, add_special_tokens=False)
+    for token_id, (start, end) in zip(encoding.ids, encoding.offsets):
+        yield token_id, line[start:end]
+
+
+def typing_steps(typist: Typist, documents: Iterable[Sequence[str]], n_suggestions: int = 3,
+                 max_words: int | None = None, words_per_document: int | None = None) -> Iterator[tuple[str, Suggest]]:
+    """(word, suggester) for each word of the documents as a person types them: each document from its
+    start (a fresh state and cache), token by token; punctuation is fed to the model but yields no word;
+    lines end with <eos>. The suggester of a word is built from the tokens before it, nothing later.
+    At most `words_per_document` words of each, `max_words` in all."""
+    predictor = typist.predictor
+    unk, eos = predictor.tokenizer.unk_id, predictor.tokenizer.eos_id
     words = 0
-    for line in lines:
-        if not line.strip():
-            continue
-        encoding = tok.tokenizer.encode(line, add_special_tokens=False)
-        for token_id, (start, end) in zip(encoding.ids, encoding.offsets):
-            surface = line[start:end]
-            if is_word(surface):
-                if max_words is not None and words >= max_words:
-                    return
-                yield surface, _suggester(predictor, state, n_suggestions)
-                words += 1
-            state = predictor.advance([token_id], state)
-        state = predictor.advance([tok.eos_id], state)
+    for lines in documents:
+        typist.start()
+        in_document = 0
+        for line in lines:
+            if not line.strip():
+                continue
+            if words_per_document is not None and in_document >= words_per_document:
+                break
+            for token_id, surface in line_tokens(predictor, line):
+                if is_word(surface) and (words_per_document is None or in_document < words_per_document):
+                    if max_words is not None and words >= max_words:
+                        return
+                    yield surface, typist.suggester(n_suggestions)
+                    words += 1
+                    in_document += 1
+                typist.feed([token_id], [surface if token_id == unk else None])
+            typist.feed([eos], [None])
 
 
-def keystroke_savings(predictor: Predictor, text: str | Sequence[str], n_suggestions: int = 3,
+def keystroke_savings(typist: Typist | Predictor, text: str | Sequence[str], n_suggestions: int = 3,
                       max_words: int | None = None) -> KeystrokeCount:
-    """Keystroke count of typing `text` (a string, or its lines) with `n_suggestions` shown, at most `max_words` words."""
+    """Keystroke count of typing `text` (a string, or its lines: one document) with `n_suggestions`
+    shown, at most `max_words` words. A Predictor types with its version's own cache settings."""
     lines = text.splitlines() if isinstance(text, str) else text
-    return count_keystrokes(typing_steps(predictor, lines, n_suggestions, max_words))
+    typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
+    return count_keystrokes(typing_steps(typist, [lines], n_suggestions, max_words))
 
 
 # ---------------------------------------------------------------- perplexity
@@ -260,44 +373,115 @@ def text_perplexity(predictor_or_loaded: Predictor | LoadedModel, path: Path, pe
             "passages": len(passages), "unk_share": round(unk / max(tokens, 1), 4), "per_article": per_article}
 
 
+# ---------------------------------------------------------------- documents to type
+
+DOCUMENT_KINDS = ("plain", "fiction", "wikitext", "dialogue", "lambada")
+
+
+def read_documents(kind: str, path: Path) -> Iterator[list[str]]:
+    """The documents of a text, each a list of lines, each typed from its start:
+    plain: the whole file; fiction: a book each (books.tsv beside the file, else the whole file);
+    wikitext: an article each, its tokenisation undone as typed ("@-@" joins, <unk> stays unknown);
+    dialogue: blank-line separated blocks; lambada: a passage each (a jsonl file)."""
+    path = Path(path)
+    if kind == "lambada":
+        for text in read_lambada(path):
+            yield text.splitlines()
+        return
+    with open_text(path) as f:
+        lines = [raw.rstrip("\n") for raw in f]
+    if kind == "wikitext":
+        from corpus.english import untokenize_wikitext
+
+        for article in split_articles([line for line in lines if line.strip()]):
+            yield [untokenize_wikitext(line.strip()) for line in article]
+    elif kind == "dialogue":
+        block: list[str] = []
+        for line in [*lines, ""]:
+            if line.strip():
+                block.append(line.strip())
+            elif block:
+                yield block
+                block = []
+    elif kind == "fiction":
+        from corpus.english import book_starts
+
+        starts = sorted(book_starts(path.parent, path.name.split(".")[0]) | {0})
+        for a, b in zip(starts, [*starts[1:], len(lines)]):
+            yield [line for line in lines[a:b] if line.strip()]
+    elif kind == "plain":
+        yield [line for line in lines if line.strip()]
+    else:
+        raise ValueError(f"unknown kind of text {kind!r} (known: {', '.join(DOCUMENT_KINDS)})")
+
+
+def fit_ngram_baseline(predictor: Predictor, corpus_train: Path, order: int = 5, max_tokens: int = 0) -> KneserNeyLM:
+    """The 5-gram Kneser-Ney model on a corpus's train.txt, over the neural model's own vocabulary."""
+    from model.training.data import read_passages
+
+    passages = encode_passages(predictor.tokenizer, read_passages(corpus_train))
+    if max_tokens:
+        kept, total = [], 0
+        for p in passages:
+            if total >= max_tokens:
+                break
+            kept.append(p)
+            total += len(p)
+        passages = kept
+    return KneserNeyLM(predictor.tokenizer.vocab_size, order=order).fit(passages)
+
+
 # ---------------------------------------------------------------- command line
 
 
-def evaluate(predictor: Predictor, lambada: Path | None, lambada_limit: int, keystrokes: Sequence[Path],
-             keystroke_words: int, n_suggestions: int = 3, perplexity: Sequence[Path] = (),
-             per_article: bool = False) -> dict:
-    result: dict = {"version": predictor.version}
-    if lambada is not None and lambada_limit > 0:
-        score = score_lambada(predictor, read_lambada(lambada, lambada_limit))
-        result["lambada"] = {"path": str(lambada), **asdict(score)}
-    if keystroke_words > 0:
-        result["keystrokes"] = []
-        for path in keystrokes:
-            count = keystroke_savings(predictor, read_lines(path, keystroke_words), n_suggestions, keystroke_words)
-            result["keystrokes"].append({
-                "path": str(path), "savings": round(count.savings, 4), "keystrokes": count.keystrokes,
-                "letters_and_spaces": count.letters_and_spaces, "words": count.words, "suggestions": n_suggestions})
+def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: int,
+             keystrokes: Sequence[tuple[str, Path]], keystroke_words: int, n_suggestions: int = 3,
+             words_per_document: int | None = None, perplexity: Sequence[Path] = (), per_article: bool = False) -> dict:
+    """LAMBADA and keystroke savings for each system (name → typist), perplexity for the neural model."""
+    first = next(iter(systems.values()))
+    result: dict = {"version": first.predictor.version, "systems": list(systems), "lambada": [], "keystrokes": []}
+    for name, typist in systems.items():
+        if lambada is not None and lambada_limit > 0:
+            score = score_lambada(typist, read_lambada(lambada, lambada_limit))
+            result["lambada"].append({"system": name, "path": str(lambada), **asdict(score)})
+        if keystroke_words > 0:
+            for kind, path in keystrokes:
+                count = count_keystrokes(typing_steps(typist, read_documents(kind, path), n_suggestions,
+                                                      keystroke_words, words_per_document))
+                result["keystrokes"].append({
+                    "system": name, "kind": kind, "path": str(path), "savings": round(count.savings, 4),
+                    "keystrokes": count.keystrokes, "letters_and_spaces": count.letters_and_spaces,
+                    "words": count.words, "suggestions": n_suggestions, "words_per_document": words_per_document})
     if perplexity:
-        result["perplexity"] = [text_perplexity(predictor, path, per_article) for path in perplexity]
+        result["perplexity"] = [text_perplexity(first.predictor, path, per_article) for path in perplexity]
     return result
 
 
 def markdown_table(result: dict) -> str:
-    rows = ["| measure | data | value |", "|---|---|---|"]
-    if "lambada" in result:
-        lam = result["lambada"]
-        name = Path(lam["path"]).name
-        rows += [f"| LAMBADA top-1 | {name}, {lam['n']} passages | {lam['top1']:.4f} |",
-                 f"| LAMBADA top-{lam['k']} | {name}, {lam['n']} passages | {lam['topk']:.4f} |",
-                 f"| LAMBADA targets outside the vocabulary | {name}, {lam['n']} passages | {lam['oov_share']:.4f} |"]
+    rows = ["| system | measure | data | value |", "|---|---|---|---|"]
+    for lam in result.get("lambada", []):
+        name, where = lam["system"], f"{Path(lam['path']).name}, {lam['n']} passages"
+        rows += [f"| {name} | LAMBADA top-1 | {where} | {lam['top1']:.4f} |",
+                 f"| {name} | LAMBADA top-{lam['k']} | {where} | {lam['topk']:.4f} |",
+                 f"| {name} | LAMBADA targets outside the vocabulary | {where} | {lam['oov_share']:.4f} |"]
     for ks in result.get("keystrokes", []):
-        rows.append(f"| keystroke savings, {ks['suggestions']} suggestions | {Path(ks['path']).name}, {ks['words']} words "
-                    f"| {ks['savings']:.4f} ({ks['keystrokes']} of {ks['letters_and_spaces']} keystrokes) |")
+        rows.append(f"| {ks['system']} | keystroke savings, {ks['suggestions']} suggestions | {ks['kind']}: "
+                    f"{Path(ks['path']).name}, {ks['words']} words | {ks['savings']:.4f} "
+                    f"({ks['keystrokes']} of {ks['letters_and_spaces']} keystrokes) |")
     for pp in result.get("perplexity", []):
         scope = "per article" if pp["per_article"] else "whole file"
-        rows.append(f"| perplexity ({scope}) | {Path(pp['path']).name}, {pp['tokens']} tokens, <unk> {pp['unk_share']:.2%} "
-                    f"| {pp['perplexity']:.2f} |")
+        rows.append(f"| model | perplexity ({scope}) | {Path(pp['path']).name}, {pp['tokens']} tokens, "
+                    f"<unk> {pp['unk_share']:.2%} | {pp['perplexity']:.2f} |")
     return "\n".join(rows)
+
+
+def keystroke_source(spec: str) -> tuple[str, Path]:
+    """KIND=PATH (a bare PATH is plain text: one document)."""
+    kind, _, path = spec.rpartition("=")
+    kind = kind or "plain"
+    if kind not in DOCUMENT_KINDS:
+        raise argparse.ArgumentTypeError(f"unknown kind {kind!r} in {spec!r} (known: {', '.join(DOCUMENT_KINDS)})")
+    return kind, Path(path)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -307,10 +491,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
     p.add_argument("--lambada", type=Path, help="LAMBADA jsonl ({\"text\": ...} per line); none: skipped")
     p.add_argument("--lambada-limit", type=int, default=500, help="first N passages (0: skip LAMBADA)")
-    p.add_argument("--keystrokes", type=Path, nargs="*", default=[],
-                   help="text files (.xz read as xz) to type; none: skip")
-    p.add_argument("--keystroke-words", type=int, default=2000, help="words typed from the start of each file (0: skip)")
+    p.add_argument("--keystrokes", type=keystroke_source, nargs="*", default=[], metavar="[KIND=]PATH",
+                   help=f"texts to type (.xz read as xz), KIND one of {', '.join(DOCUMENT_KINDS)} (read_documents)")
+    p.add_argument("--keystroke-words", type=int, default=2000, help="words typed from each text (0: skip)")
+    p.add_argument("--words-per-document", type=int, default=0, help="words typed from each document at most (0: all)")
     p.add_argument("--suggestions", type=int, default=3, help="suggestions shown while typing")
+    p.add_argument("--no-cache-baseline", action="store_true", help="also the same model with its cache off")
+    p.add_argument("--ngram-corpus", type=Path, help="also the 5-gram + recency baseline, fitted on this train.txt")
+    p.add_argument("--ngram-tokens", type=int, default=0, help="fit the 5-gram on at most this many tokens (0: all)")
     p.add_argument("--perplexity", type=Path, nargs="*", default=[], help="plain text files to score (whole file read)")
     p.add_argument("--per-article", action="store_true", help="reset the state at each WikiText article heading")
     p.add_argument("--json", type=Path, help="write the result here")
@@ -318,9 +506,17 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
-    result = evaluate(Predictor(loaded), a.lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
-                      a.perplexity, a.per_article)
-    print(f"model {loaded.version}")
+    predictor = Predictor(loaded)
+    systems: dict[str, Typist] = {"model + cache" if predictor.cache_settings.enabled else "model": NeuralTypist(predictor)}
+    if a.no_cache_baseline and predictor.cache_settings.enabled:
+        systems["model, no cache"] = NeuralTypist(predictor, OFF)
+    if a.ngram_corpus:
+        systems["5-gram + recency"] = NgramTypist(predictor, fit_ngram_baseline(predictor, a.ngram_corpus,
+                                                                                max_tokens=a.ngram_tokens))
+    result = evaluate(systems, a.lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
+                      a.words_per_document or None, a.perplexity, a.per_article)
+    result["cache"] = predictor.cache_settings.as_json()
+    print(f"model {loaded.version}, cache {predictor.cache_settings}")
     print(markdown_table(result))
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
