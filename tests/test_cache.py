@@ -161,3 +161,28 @@ def test_a_cache_file_outside_the_manifest_is_ignored(predictor, tmp_path):
     (tmp_path / "cache.json").write_text(json.dumps({"weight": 0.5}))
     (tmp_path / "manifest.json").write_text("{}")
     assert not load_settings(tmp_path).enabled
+
+
+def test_the_grid_gives_each_setting_what_it_gives_alone(predictor):
+    outputs = cache_scoring.passage_outputs(predictor.model, predictor.encode(TEXT * 2))
+    grid = cache_scoring.cache_probs_grid(outputs, (0.3, 0.6), (5, 20), block=16)
+    for (flatness, window), probs in grid.items():
+        alone = cache_scoring.cache_probs_grid(outputs, (flatness,), (window,), block=7)[flatness, window]
+        np.testing.assert_allclose(probs, alone, rtol=1e-9)
+    assert not np.allclose(grid[0.3, 5][6:], grid[0.3, 20][6:], equal_nan=True)  # the window matters
+
+
+def test_training_with_tune_cache_saves_the_tuned_settings_with_the_version(tiny_corpus, tmp_path):
+    from model.training.run import train
+    from tests.conftest import tiny_train_config
+
+    path = train(tiny_train_config(tiny_corpus, tmp_path / "models", tune_cache=True, epochs=2))
+    loaded = load_version(path)  # cache.json is in the manifest, so checked with the rest
+    settings = load_settings(path)
+    assert json.loads((path / "cache.json").read_text()) == settings.as_json()
+    assert loaded.metrics["cache"]["settings"] == settings.as_json()
+    # λ = 0 is on the grid, so the tuned cache is never worse than none on the text it was tuned on (the tiny
+    # model already predicts its validation sentences almost surely: there the cache may well be turned off).
+    tuned = loaded.metrics["cache"]
+    assert tuned["perplexity_with_cache"] <= tuned["perplexity_without_cache"] and tuned["tokens"] > 0
+    assert Predictor(loaded).cache_settings == settings

@@ -41,8 +41,8 @@ from model.training.data import encode_passages
 
 BLOCK = 512  # queries per matrix product
 WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.61, 0.025))
-FLATNESS_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
-WINDOW_GRID = (100, 500, 1000, 2000, 4000)
+FLATNESS_GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
+WINDOW_GRID = (500, 1000, 2000, 4000)
 
 
 @dataclass
@@ -72,26 +72,31 @@ def passage_outputs(model: RNNLanguageModel, ids: list[int], chunk: int = 1000) 
 
 def cache_probs(outputs: PassageOutputs, flatness: float, window: int, block: int = BLOCK) -> np.ndarray:
     """(N,) the cache's probability of each target, NaN where the cache is still empty (the first position)."""
+    return cache_probs_grid(outputs, (flatness,), (window,), block)[flatness, window]
+
+
+def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = BLOCK) -> dict[tuple[float, int], np.ndarray]:
+    """cache_probs for every (θ, W) of a grid, the dot products h_t · h_i computed once for the largest W."""
     hidden, targets = outputs.hidden, outputs.targets
-    n = len(targets)
-    result = np.full(n, np.nan)
+    n, widest = len(targets), max(windows)
+    result = {(f, w): np.full(n, np.nan) for f in flatnesses for w in windows}
     for a in range(0, n, block):
         b = min(a + block, n)
-        lo = max(0, a - window)
+        lo = max(0, a - widest)
         if b - 1 <= lo:
             continue  # a == 0 and b == 1: one query, no earlier pair
-        keys = hidden[lo : b - 1]  # entries i = lo .. b-2
-        scores = flatness * (hidden[a:b] @ keys.T).astype(np.float64)  # (L, M)
-        t = np.arange(a, b)[:, None]
-        i = np.arange(lo, b - 1)[None, :]
-        allowed = (i <= t - 1) & (i >= t - window)
-        scores = np.where(allowed, scores, -np.inf)
-        top = scores.max(axis=1, keepdims=True)
-        has = np.isfinite(top[:, 0])
-        weights = np.exp(scores - np.where(np.isfinite(top), top, 0.0))
-        weights /= np.where(has, weights.sum(axis=1), 1.0)[:, None]
+        dots = (hidden[a:b] @ hidden[lo : b - 1].T).astype(np.float64)  # (L, M): entries i = lo .. b-2
+        age = np.arange(a, b)[:, None] - np.arange(lo, b - 1)[None, :]  # t - i
         match = targets[lo : b - 1][None, :] == targets[a:b, None]
-        result[a:b] = np.where(has, (weights * match).sum(axis=1), np.nan)
+        for window in windows:
+            allowed = (age >= 1) & (age <= window)
+            has = allowed.any(axis=1)
+            for flatness in flatnesses:
+                scores = np.where(allowed, flatness * dots, -np.inf)
+                top = np.where(has, scores.max(axis=1), 0.0)[:, None]
+                weights = np.exp(scores - top)
+                weights /= np.where(has, weights.sum(axis=1), 1.0)[:, None]
+                result[flatness, window][a:b] = np.where(has, (weights * match).sum(axis=1), np.nan)
     return result
 
 
@@ -122,31 +127,39 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
             "reduction": round(1 - with_cache / without, 4)}
 
 
-def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, flatness_grid=FLATNESS_GRID,
-         window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0) -> dict:
+def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_tokens: int = 0, **grid) -> dict:
     """The (λ, θ, W) of the grid with the lowest perplexity on the given validation texts."""
     passages = [p for path in paths for p in text_passages(loaded, path, per_article)]
+    result = tune_passages(loaded.model, passages, max_tokens=max_tokens, **grid)
+    return {**result, "paths": [str(p) for p in paths], "per_article": per_article}
+
+
+def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
+                  window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0) -> dict:
+    """tune over encoded passages (the trainer's validation split; at most max_tokens of them)."""
     outputs, total = [], 0
     for ids in passages:
         if max_tokens and total >= max_tokens:
             break
         ids = ids[: max_tokens - total + 1] if max_tokens else ids
-        outputs.append(passage_outputs(loaded.model, ids))
-        total += len(outputs[-1].targets)
+        if len(ids) > 1:
+            outputs.append(passage_outputs(model, ids))
+            total += len(outputs[-1].targets)
+    if not total:
+        raise ValueError("no text to tune the cache on")
     plain = -sum(float(np.log(np.maximum(o.model_probs, 1e-300)).sum()) for o in outputs) / total
+    cached = [cache_probs_grid(o, flatness_grid, window_grid) for o in outputs]
     grid = []
     for window in window_grid:
         for flatness in flatness_grid:
-            cached = [cache_probs(o, flatness, window) for o in outputs]
             for weight in weights:
-                ll = sum(mixed_log_likelihood(o.model_probs, c, weight) for o, c in zip(outputs, cached))
+                ll = sum(mixed_log_likelihood(o.model_probs, c[flatness, window], weight) for o, c in zip(outputs, cached))
                 grid.append({"weight": weight, "flatness": flatness, "window": window,
                              "perplexity": round(math.exp(-ll / total), 3)})
     best = min(grid, key=lambda row: row["perplexity"])
     settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"])
-    return {"settings": settings.as_json(), "tokens": total, "paths": [str(p) for p in paths], "per_article": per_article,
-            "perplexity_without_cache": round(math.exp(plain), 3), "perplexity_with_cache": best["perplexity"],
-            "grid": grid}
+    return {"settings": settings.as_json(), "tokens": total, "perplexity_without_cache": round(math.exp(plain), 3),
+            "perplexity_with_cache": best["perplexity"], "grid": grid}
 
 
 def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None) -> Path:
@@ -185,13 +198,13 @@ def main(argv: list[str] | None = None) -> None:
     result: dict = {"version": loaded.version}
     if a.tune:
         t0 = time.monotonic()
-        result["tuning"] = tune(loaded, a.tune, a.per_article, max_tokens=a.tune_tokens)
+        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens)
         settings = CacheSettings.from_json(result["tuning"]["settings"])
         t = result["tuning"]
         print(f"tuned on {t['tokens']:,} tokens in {time.monotonic() - t0:.0f}s: {settings} — perplexity "
               f"{t['perplexity_without_cache']} → {t['perplexity_with_cache']}")
         if a.save:
-            path = save_tuned_version(loaded, settings, {k: v for k, v in t.items() if k != "grid"} | {"grid": t["grid"]})
+            path = save_tuned_version(loaded, settings, t)
             result["saved"] = str(path)
             print(f"saved {path}")
     overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window)) if v is not None}

@@ -88,6 +88,9 @@ class TrainConfig:
     bf16: bool = option(False, "bfloat16 autocast in the forward pass (GPU; CPUs with AVX512-BF16)")
     compile: bool = option(False, "torch.compile the training step (needs a C compiler on CPU; did not pay on CPU: "
                                   "docs/benchmarks.md)")
+    tune_cache: bool = option(False, "after training, tune the document cache's weight, flatness and window on the "
+                                     "validation split and save them with the version (model/cache.py)")
+    cache_tune_tokens: int = option(100_000, "validation tokens the cache is tuned on at most")
     evaluate: bool = option(False, "after saving, measure long-range accuracy by gap (python -m model.evaluation; "
                                    "report in data/eval/)", run=True)
 

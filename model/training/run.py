@@ -9,9 +9,11 @@ and writes. A run that was not interrupted deletes the training state it saved (
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -124,10 +126,32 @@ def save_trained(trainer: Trainer, stopped_by: str, counts: dict[str, int], n_pa
     }
     if trainer.resumed_at_tokens:
         metrics["resumed_at_tokens"] = trainer.resumed_at_tokens
+    extras = [lambda directory: write_training_curve(metrics, cfg, directory)]
+    if cfg.tune_cache:
+        extras.append(tuned_cache(trainer, metrics))
     path = save_version(cfg.models_dir, trainer.model, tokenizer, cfg.as_json(), metrics,
-                        write_extras=lambda directory: write_training_curve(metrics, cfg, directory))
+                        write_extras=lambda directory: [write(directory) for write in extras])
     print_summary(path, metrics, stopped_by)
     return path
+
+
+def tuned_cache(trainer: Trainer, metrics: dict) -> Callable[[Path], None]:
+    """--tune-cache: the document cache's settings tuned on the validation split (model/evaluation/cache_scoring.py);
+    returns what writes them into the new version (cache.json, cache_tuning.json)."""
+    from model.cache import CACHE_FILE, CacheSettings
+    from model.evaluation.cache_scoring import tune_passages
+
+    t0 = time.monotonic()
+    tuning = tune_passages(trainer.model, trainer.splits["valid"], max_tokens=trainer.cfg.cache_tune_tokens)
+    settings = CacheSettings.from_json(tuning["settings"])
+    metrics["cache"] = {k: v for k, v in tuning.items() if k != "grid"}
+    print(f"document cache tuned on {tuning['tokens']:,} validation tokens in {time.monotonic() - t0:.0f}s: {settings}; "
+          f"validation perplexity {tuning['perplexity_without_cache']} → {tuning['perplexity_with_cache']}")
+
+    def write(directory: Path) -> None:
+        (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
+        (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
+    return write
 
 
 def write_training_curve(metrics: dict, cfg: TrainConfig, directory: Path) -> None:
