@@ -57,13 +57,21 @@ serve: $(VENV)/.installed
 evaluate: $(VENV)/.installed
 	$(PY) -m model.evaluation --models-dir $(MODELS_DIR)
 
-# Real text (../shared/data by default): LAMBADA's last words and keystrokes saved with 3 suggestions
-# typing Gutenberg fiction, through the service's own Predictor; JSON in data/eval/real-text.json.
+# Real text (../shared/data by default), through the service's own Predictor: LAMBADA's last words;
+# keystrokes saved with 3 suggestions typing Gutenberg fiction, WikiText-2 articles, SGD dialogues
+# and LAMBADA passages (20,000 words of each, at most 5,000 per document), for the model with its
+# document cache, without it, and the 5-gram + recency baseline fitted on $(CORPUS_DIR)/train.txt;
+# then WikiText-2 test perplexity with and without the cache. JSON in data/eval/.
 SHARED_DATA ?= ../shared/data
 evaluate-text: $(VENV)/.installed
 	$(PY) -m model.evaluation.real_text --models-dir $(MODELS_DIR) \
 		--lambada $(SHARED_DATA)/lambada/lambada_test.jsonl --lambada-limit 5153 \
-		--keystrokes $(SHARED_DATA)/gutenberg-fiction/test.txt.xz --keystroke-words 20000 --json data/eval/real-text.json
+		--keystrokes fiction=$(SHARED_DATA)/gutenberg-fiction/test.txt.xz wikitext=$(SHARED_DATA)/wikitext-2/test.txt \
+			dialogue=$(SHARED_DATA)/sgd-partial/test.txt.xz lambada=$(SHARED_DATA)/lambada/lambada_test.jsonl \
+		--keystroke-words 20000 --words-per-document 5000 --no-cache-baseline \
+		--ngram-corpus $(CORPUS_DIR)/train.txt --json data/eval/real-text.json
+	$(PY) -m model.evaluation.cache_scoring --models-dir $(MODELS_DIR) \
+		--score $(SHARED_DATA)/wikitext-2/test.txt --per-article --json data/eval/cache-perplexity.json
 
 experiment: $(VENV)/.installed
 	$(PY) -m model.evaluation.experiment --out-dir docs/experiment --work-dir data/experiment
@@ -88,7 +96,7 @@ english: $(VENV)/.installed
 		echo "a model already exists in $(ENGLISH_MODELS_DIR): not training (make serve MODELS_DIR=$(ENGLISH_MODELS_DIR))"; \
 	else \
 		$(PY) -m corpus.english --wikitext $(WIKITEXT_DIR) --fiction $(FICTION_DIR) --dialogue $(DIALOGUE_DIR) \
-			--fiction-words 9000000 --dialogue-words 1200000 --out-dir data/english && \
+			--out-dir data/english && \
 		$(PY) -m model.training --preset english --corpus-dir data/english --models-dir $(ENGLISH_MODELS_DIR) $(TRAIN_ARGS); \
 	fi
 

@@ -10,6 +10,9 @@
 #                             when a model exists.
 #   retrain                   build the corpus again and train a new model
 #                             version unconditionally.
+#   english                   build the real-English corpus (corpus/english.py) from
+#                             $NEXTWORD_ENGLISH_DATA (default /shared: WikiText-2, Gutenberg
+#                             fiction, SGD) and train the english preset into the models folder.
 #   anything else             exec'd as given (e.g. `sh`, `python -m ...`).
 #
 # Environment (besides the service's own, see README "Configuration"):
@@ -113,6 +116,17 @@ case "$cmd" in
         log "training a new model version into $NEXTWORD_MODELS_DIR"
         # shellcheck disable=SC2086  # NEXTWORD_TRAIN_ARGS holds several words
         exec python -m model.training --corpus-dir "$NEXTWORD_CORPUS_DIR" \
+            --models-dir "$NEXTWORD_MODELS_DIR" ${NEXTWORD_TRAIN_ARGS:-} "$@"
+        ;;
+    english)
+        ensure_state_secret
+        data="${NEXTWORD_ENGLISH_DATA:-/shared}"
+        log "building the real-English corpus from $data"
+        python -m corpus.english --wikitext "$data/wikitext-2" --fiction "$data/gutenberg-fiction" \
+            --dialogue "$data/sgd-partial" --out-dir "$(dirname "$NEXTWORD_CORPUS_DIR")/english"
+        log "training the english preset into $NEXTWORD_MODELS_DIR"
+        # shellcheck disable=SC2086  # NEXTWORD_TRAIN_ARGS holds several words
+        exec python -m model.training --preset english --corpus-dir "$(dirname "$NEXTWORD_CORPUS_DIR")/english" \
             --models-dir "$NEXTWORD_MODELS_DIR" ${NEXTWORD_TRAIN_ARGS:-} "$@"
         ;;
     *)

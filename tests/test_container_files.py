@@ -61,7 +61,7 @@ def test_shell_scripts_pass_shellcheck():
 
 
 def test_compose_file_validates_and_has_the_services(compose):
-    assert set(compose["services"]) == {"init-model", "trainer", "api", "proxy"}
+    assert set(compose["services"]) == {"init-model", "trainer", "trainer-english", "api", "proxy"}
     # This machine forbids Docker's bridge network: every service, and the build, on the host's.
     for name, service in compose["services"].items():
         assert service["network_mode"] == "host", name
@@ -70,6 +70,9 @@ def test_compose_file_validates_and_has_the_services(compose):
     assert compose["services"]["trainer"]["profiles"] == ["train"]
     assert compose["services"]["trainer"]["command"] == ["retrain"]
     assert compose["services"]["init-model"]["command"] == ["ensure-model"]
+    english = compose["services"]["trainer-english"]
+    assert english["profiles"] == ["english"] and english["command"] == ["english"]
+    assert any(v.endswith(":/shared:ro") for v in english["volumes"])  # the data, read-only
 
 
 def test_api_health_check_and_graceful_stop(compose):

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from model.cache import CACHE_FILE, CacheSettings
-from model.checkpoint import LoadedModel, load_version, save_version
+from model.checkpoint import LoadedModel, load_latest, load_version, save_version
 from model.evaluation.real_text import read_lines, split_articles
 from model.rnn_lm import RNNLanguageModel
 from model.training.data import encode_passages
@@ -178,7 +178,8 @@ def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dic
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m model.evaluation.cache_scoring",
                                 description="Tune the document cache on validation text, or score a text with it.")
-    p.add_argument("--version-dir", type=Path, required=True, help="the model version")
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="use the newest version here")
+    p.add_argument("--version-dir", type=Path, help="this version directory instead")
     p.add_argument("--tune", type=Path, nargs="*", default=[], help="validation texts to tune λ, θ and W on")
     p.add_argument("--tune-tokens", type=int, default=0, help="tune on at most this many tokens (0: all)")
     p.add_argument("--save", action="store_true", help="write a new version with the tuned settings (cache.json)")
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    loaded = load_version(a.version_dir)
+    loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
     from model.cache import load_settings
 
     settings = load_settings(loaded.path)

@@ -28,6 +28,7 @@ from corpus.cues import COUNTRY_LANGUAGE, CUE_TEMPLATES, QUERY_TEMPLATES
 from model.checkpoint import LoadedModel, load_latest, load_version
 from model.evaluation.plots import plot_accuracy_by_gap
 from model.evaluation.scoring import evaluate_perplexity
+from model.predict import Predictor
 from model.training.batching import pad_batch
 from model.training.data import encode_passages, read_passages
 
@@ -107,18 +108,28 @@ def accuracy_by_gap(probes: list[Probe], predictions: list[list[str]]) -> dict[i
     return dict(sorted(table.items()))
 
 
+def top_words_with_cache(predictor: Predictor, texts: list[str], k: int = 3) -> list[list[str]]:
+    """As top_words, through the service's Predictor with the version's document cache, a new one per text."""
+    return [[p.word for p in predictor.predict(text, k, cache=predictor.new_cache()).predictions] for text in texts]
+
+
 def evaluate(loaded: LoadedModel, gaps=GAPS, seed: int = 0) -> dict:
+    """Accuracy by gap, plain and with a passing mention; for a version with a document cache, also with it."""
     result = {"version": loaded.version}
+    predictor = Predictor(loaded)
     for name, mention in (("plain", False), ("mention", True)):
         probes = make_probes(gaps, mention=mention, seed=seed)
-        result[name] = accuracy_by_gap(probes, top_words(loaded, [p.text for p in probes]))
+        texts = [p.text for p in probes]
+        result[name] = accuracy_by_gap(probes, top_words(loaded, texts))
+        if predictor.cache_settings.enabled:
+            result[f"{name} + cache"] = accuracy_by_gap(probes, top_words_with_cache(predictor, texts))
     return result
 
 
 def markdown_table(result: dict) -> str:
     gaps = list(result["plain"])
     lines = ["| probes | " + " | ".join(f"gap {g}" for g in gaps) + " |", "|---" * (len(gaps) + 1) + "|"]
-    for name in ("plain", "mention"):
+    for name in [n for n in ("plain", "mention", "plain + cache", "mention + cache") if n in result]:
         for metric in ("top1", "top3"):
             cells = " | ".join(f"{result[name][g][metric]:.3f}" for g in gaps)
             lines.append(f"| {name} {metric.replace('top', 'top-')} | {cells} |")
