@@ -37,7 +37,7 @@ from model.cache import CACHE_FILE, CacheSettings
 from model.checkpoint import LoadedModel, load_latest, load_version, save_version
 from model.evaluation.real_text import read_lines, split_articles
 from model.rnn_lm import RNNLanguageModel
-from model.training.data import encode_passages
+from model.training.data import encode_passages, read_passages
 
 BLOCK = 512  # queries per matrix product
 WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.61, 0.025))
@@ -106,16 +106,23 @@ def mixed_log_likelihood(model_probs: np.ndarray, cached: np.ndarray, weight: fl
     return float(np.log(np.maximum(mixed, 1e-300)).sum())
 
 
-def text_passages(loaded: LoadedModel, path: Path, per_article: bool) -> list[list[int]]:
-    lines = read_lines(path)
-    return [p for p in encode_passages(loaded.tokenizer, split_articles(lines) if per_article else [lines]) if len(p) > 1]
+def text_passages(loaded: LoadedModel, path: Path, per_article: bool = False, passages: bool = False) -> list[list[int]]:
+    """A text's documents, encoded as in training: WikiText articles (per_article), the blank-line separated
+    passages of a corpus split (passages), or else the whole file as one."""
+    if passages:
+        documents = read_passages(path)
+    else:
+        lines = read_lines(path)
+        documents = split_articles(lines) if per_article else [lines]
+    return [p for p in encode_passages(loaded.tokenizer, documents) if len(p) > 1]
 
 
-def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, per_article: bool = False) -> dict:
+def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, per_article: bool = False,
+                     passages: bool = False) -> dict:
     """Perplexity of a text with and without the cache, same model, same tokens."""
     plain = cached = 0.0
     count = 0
-    for ids in text_passages(loaded, path, per_article):
+    for ids in text_passages(loaded, path, per_article, passages):
         out = passage_outputs(loaded.model, ids)
         plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
         cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window),
@@ -127,11 +134,12 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
             "reduction": round(1 - with_cache / without, 4)}
 
 
-def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_tokens: int = 0, **grid) -> dict:
+def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_tokens: int = 0, passages: bool = False,
+         **grid) -> dict:
     """The (λ, θ, W) of the grid with the lowest perplexity on the given validation texts."""
-    passages = [p for path in paths for p in text_passages(loaded, path, per_article)]
-    result = tune_passages(loaded.model, passages, max_tokens=max_tokens, **grid)
-    return {**result, "paths": [str(p) for p in paths], "per_article": per_article}
+    documents = [p for path in paths for p in text_passages(loaded, path, per_article, passages)]
+    result = tune_passages(loaded.model, documents, max_tokens=max_tokens, **grid)
+    return {**result, "paths": [str(p) for p in paths], "per_article": per_article, "passages": passages}
 
 
 def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
@@ -185,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--save", action="store_true", help="write a new version with the tuned settings (cache.json)")
     p.add_argument("--score", type=Path, nargs="*", default=[], help="texts to score with and without the cache")
     p.add_argument("--per-article", action="store_true", help="a document per WikiText article (else the whole file)")
+    p.add_argument("--passages", action="store_true",
+                   help="the files are corpus splits: a document per blank-line separated passage")
     p.add_argument("--weight", type=float, help="λ for --score (default: the version's own, or the tuned one)")
     p.add_argument("--flatness", type=float, help="θ for --score")
     p.add_argument("--window", type=int, help="W for --score")
@@ -199,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     result: dict = {"version": loaded.version}
     if a.tune:
         t0 = time.monotonic()
-        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens)
+        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens, a.passages)
         settings = CacheSettings.from_json(result["tuning"]["settings"])
         t = result["tuning"]
         print(f"tuned on {t['tokens']:,} tokens in {time.monotonic() - t0:.0f}s: {settings} — perplexity "
@@ -210,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"saved {path}")
     overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window)) if v is not None}
     settings = CacheSettings(**{**settings.as_json(), **overrides})
-    result["scores"] = [score_with_cache(loaded, path, settings, a.per_article) for path in a.score]
+    result["scores"] = [score_with_cache(loaded, path, settings, a.per_article, a.passages) for path in a.score]
     for s in result["scores"]:
         print(f"{s['path']}: {s['tokens']:,} tokens, perplexity {s['perplexity_without_cache']} without the cache, "
               f"{s['perplexity_with_cache']} with it ({s['reduction']:.1%} lower; {settings})")
