@@ -276,3 +276,21 @@ def test_ngram_baseline_suggests_and_remembers_recent_words(predictor, tiny_corp
     assert "Zorblax" in typist.suggester(3)("zo")
     mixture = typist.mixture()
     assert mixture.probs.sum() + sum(p for _, p in mixture.unknown.values()) == pytest.approx(1.0)
+
+
+def test_last_word_passages_mimic_lambada_from_held_out_text():
+    from model.evaluation.real_text import last_word_passages
+
+    story = ["Anna met the old sailor at the harbour, where the boats came in every morning at dawn.",
+             "He told her stories of storms and whales and far islands, and she listened all day long.",
+             "When the sun went down she asked him his name, and he smiled and said it was not important to Anna."]
+    other = ["The rain fell on the roofs of the town while the children slept in their warm beds at night.",
+             "Nobody in the house heard the knock at the door, though it came three times before midnight struck."]
+    # Paragraphs of 17, 17, 21 and 19, 18 words. A share of 0.5 keeps every passage whose last word is new
+    # ("long", "struck") as well as those whose last word came before; a kept passage starts the next afresh.
+    passages = last_word_passages([story, other], min_words=30, max_words=60, in_context_share=0.5)
+    assert [lambada_target(p)[1] for p in passages] == ["long", "struck"]
+    assert passages == ["\n".join(story[:2]), "\n".join(other)]
+    # Share 1: only last words seen before; "long" is passed over and the window grows to end at "Anna".
+    strict = last_word_passages([story, other], min_words=30, max_words=60, in_context_share=1.0)
+    assert strict == ["\n".join(story)] and lambada_target(strict[0])[1] == "Anna"

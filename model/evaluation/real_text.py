@@ -117,6 +117,46 @@ def is_known_word(predictor: Predictor, word: str) -> bool:
     return len(ids) == 1 and ids[0] != predictor.tokenizer.unk_id and bool(predictor.offerable[ids[0]])
 
 
+def last_word_passages(documents: Iterable[Sequence[str]], min_words: int = 50, max_words: int = 110,
+                       in_context_share: float = 0.85, limit: int | None = None) -> list[str]:
+    """LAMBADA-like passages from held-out text, to tune and check on instead of the LAMBADA test set: runs
+    of consecutive paragraphs of min_words to max_words words, ending where a paragraph ends, whose last
+    word has 3+ letters. LAMBADA's targets occur earlier in their passage about 85% of the time (its
+    selection asked people to need the context): passages whose last word does are all kept, the others
+    one in (1 - share) / share of the time (deterministically, by count), so the mix is about the same."""
+    kept: list[str] = []
+    others = 0
+    ratio = (1 - in_context_share) / in_context_share
+    for lines in documents:
+        window: list[str] = []
+        for line in lines:
+            window.append(line)
+            while sum(len(w.split()) for w in window) > max_words and len(window) > 1:
+                window.pop(0)
+            words = sum(len(w.split()) for w in window)
+            if words < min_words or words > max_words:
+                continue
+            text = "\n".join(window)
+            try:
+                prompt, target = lambada_target(text)
+            except ValueError:
+                continue
+            if len(target) < 3 or not target.isalpha():
+                continue
+            if target.lower() in re.findall(r"\w+", prompt.lower()):
+                kept.append(text)
+            else:
+                others += 1
+                if others * ratio < 1:
+                    continue  # not kept: the window slides on
+                kept.append(text)
+                others = 0
+            window = []  # kept passages do not overlap
+            if limit is not None and len(kept) >= limit:
+                return kept
+    return kept
+
+
 @dataclass(frozen=True)
 class LambadaScore:
     top1: float  # share of passages whose target is the first word prediction
@@ -491,6 +531,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--version-dir", type=Path, help="evaluate this version directory instead")
     p.add_argument("--lambada", type=Path, help="LAMBADA jsonl ({\"text\": ...} per line); none: skipped")
     p.add_argument("--lambada-limit", type=int, default=500, help="first N passages (0: skip LAMBADA)")
+    p.add_argument("--last-word-proxy", type=keystroke_source, metavar="[KIND=]PATH",
+                   help="instead of LAMBADA: LAMBADA-like passages cut from this held-out text (last_word_passages)")
     p.add_argument("--keystrokes", type=keystroke_source, nargs="*", default=[], metavar="[KIND=]PATH",
                    help=f"texts to type (.xz read as xz), KIND one of {', '.join(DOCUMENT_KINDS)} (read_documents)")
     p.add_argument("--keystroke-words", type=int, default=2000, help="words typed from each text (0: skip)")
@@ -513,7 +555,15 @@ def main(argv: list[str] | None = None) -> None:
     if a.ngram_corpus:
         systems["5-gram + recency"] = NgramTypist(predictor, fit_ngram_baseline(predictor, a.ngram_corpus,
                                                                                 max_tokens=a.ngram_tokens))
-    result = evaluate(systems, a.lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
+    lambada = a.lambada
+    if a.last_word_proxy:
+        kind, path = a.last_word_proxy
+        proxy = Path(f"data/eval/last-word-proxy-{path.name.split('.')[0]}.jsonl")
+        proxy.parent.mkdir(parents=True, exist_ok=True)
+        passages = last_word_passages(read_documents(kind, path), limit=a.lambada_limit)
+        proxy.write_text("".join(json.dumps({"text": t}) + "\n" for t in passages))
+        lambada = proxy
+    result = evaluate(systems, lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
                       a.words_per_document or None, a.perplexity, a.per_article)
     result["cache"] = predictor.cache_settings.as_json()
     print(f"model {loaded.version}, cache {predictor.cache_settings}")
