@@ -126,6 +126,8 @@ def build_english(out_dir: Path, sources: dict[str, Path], cue_passages: int = 1
                   train_words: dict[str, int] | None = None, eval_words: int = 150_000) -> dict:
     """Write OUT/{train,valid,test}.txt, loss_weights.json and manifest.json; returns the manifest."""
     train_words = train_words or {}
+    if not sources and not cue_passages:
+        raise ValueError("the corpus would be empty: give a text folder or some cue passages")
     splits: dict[str, list[str]] = {s: [] for s in SPLITS}
     counts: dict[str, dict[str, dict[str, int]]] = {}
     # Valid and test share eval_words evenly among the text sources and the cue passages.
