@@ -16,7 +16,12 @@ to <unk>, and so does the model's own <unk> probability, split over those words 
 their cache weight: the model says "a rare word comes next", the cache says which one. A name typed
 three paragraphs ago is then a candidate, by prefix too, although the model has never seen it.
 
-Settings (λ `weight`, θ `flatness`, W `window`) are tuned on validation text
+A variant, measured against the fixed λ on validation text (docs/results.md): with `entropy_scale` S > 0
+the cache's share grows with the model's uncertainty, λ_t = λ · min(1, H_t / S), H_t the entropy (nats)
+of p_model(· | h_t): where the model is sure (after "the clouds are in the") the cache barely moves
+it, where it hesitates (a name, the topic's noun) the document decides.
+
+Settings (λ `weight`, θ `flatness`, W `window`, S `entropy_scale`) are tuned on validation text
 (`python -m model.evaluation.cache_tuning`) and saved with each model version (`cache.json`).
 """
 from __future__ import annotations
@@ -36,9 +41,10 @@ class CacheSettings:
     flatness: float = 0.3  # θ: how sharply the closest earlier contexts are preferred
     window: int = 2000  # W: (hidden state, next word) pairs kept per document
     copy_unknown: bool = True  # words outside the vocabulary are copied as written (see the module docstring)
+    entropy_scale: float = 0.0  # S: λ_t = λ · min(1, H_t / S), H_t the model's entropy in nats; 0: λ_t = λ
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.weight < 1.0 or self.flatness < 0 or self.window < 1:
+        if not 0.0 <= self.weight < 1.0 or self.flatness < 0 or self.window < 1 or self.entropy_scale < 0:
             raise ValueError(f"cache settings out of range: {self}")
 
     @property
@@ -50,7 +56,7 @@ class CacheSettings:
 
     @classmethod
     def from_json(cls, data: dict) -> CacheSettings:
-        known = {k: data[k] for k in ("weight", "flatness", "window", "copy_unknown") if k in data}
+        known = {k: data[k] for k in ("weight", "flatness", "window", "copy_unknown", "entropy_scale") if k in data}
         return cls(**known)
 
 
@@ -65,6 +71,19 @@ def load_settings(version_dir: Path) -> CacheSettings:
     if not path.is_file() or not manifest.is_file() or CACHE_FILE not in json.loads(manifest.read_text()):
         return OFF
     return CacheSettings.from_json(json.loads(path.read_text()))
+
+
+def entropy(probs: np.ndarray) -> np.ndarray:
+    """Entropy in nats of distributions over the last axis."""
+    p = np.asarray(probs, dtype=np.float64)
+    return -(p * np.log(np.maximum(p, 1e-300))).sum(axis=-1)
+
+
+def cache_share(settings: CacheSettings, model_entropy):
+    """λ_t for the given entropies of p_model (a number or an array)."""
+    if settings.entropy_scale <= 0:
+        return settings.weight if np.ndim(model_entropy) == 0 else np.full(np.shape(model_entropy), settings.weight)
+    return settings.weight * np.minimum(1.0, np.asarray(model_entropy) / settings.entropy_scale)
 
 
 @dataclass(frozen=True)
@@ -107,12 +126,18 @@ class DocumentCache:
         weights = np.exp(scores)
         return weights / weights.sum()
 
+    def share(self, model_probs: np.ndarray) -> float:
+        """λ_t: the cache's share of the mixture at this position."""
+        if self.settings.entropy_scale <= 0:
+            return self.settings.weight
+        return float(cache_share(self.settings, entropy(model_probs)))
+
     def mix(self, model_probs: np.ndarray, query: np.ndarray) -> CacheWords:
         """The mixture of the model's next-word distribution (V,) with the cache's, at hidden state `query` (H,)."""
         probs = np.asarray(model_probs, dtype=np.float64)
         if not len(self) or not self.settings.enabled:
             return CacheWords(probs, {})
-        lam = self.settings.weight
+        lam = self.share(probs)
         weights = self.weights(query)
         cache = np.bincount(self.words, weights=weights, minlength=len(probs))  # (V,)
         unknown: dict[str, tuple[str, float]] = {}
@@ -139,7 +164,7 @@ class DocumentCache:
         if not len(self) or not self.settings.enabled:
             return float(model_probs[target])
         weights = self.weights(query)
-        lam = self.settings.weight
+        lam = self.share(np.asarray(model_probs, dtype=np.float64))
         return float((1 - lam) * model_probs[target] + lam * weights[self.words == target].sum())
 
     # ------------------------------------------------------------ the cache as data (a state token carries it)

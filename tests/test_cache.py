@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.cache import CacheSettings, DocumentCache, load_settings
+from model.cache import CacheSettings, DocumentCache, cache_share, entropy, load_settings
 from model.checkpoint import load_latest, load_version
 from model.evaluation import cache_scoring
 from model.predict import Predictor
@@ -34,8 +34,12 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
             hidden.append(out[0, 0].double().numpy())
             model_probs.append(model.log_probs(out[0, 0]).exp().double().numpy())
     mixtures = []
-    lam, theta, window = settings.weight, settings.flatness, settings.window
+    theta, window = settings.flatness, settings.window
     for t in range(1, len(ids)):
+        lam = settings.weight
+        if settings.entropy_scale > 0:  # λ_t = λ · min(1, H_t / S)
+            entropy = -sum(p * math.log(p) for p in model_probs[t] if p > 0)
+            lam = settings.weight * min(1.0, entropy / settings.entropy_scale)
         entries = range(max(0, t - window), t)
         scores = [math.exp(theta * float(hidden[t] @ hidden[i])) for i in entries]
         total = sum(scores)
@@ -46,8 +50,9 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
     return mixtures
 
 
-def test_cache_matches_the_formula_position_by_position(predictor):
-    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False)
+@pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
+def test_cache_matches_the_formula_position_by_position(predictor, entropy_scale):
+    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, entropy_scale=entropy_scale)
     ids = predictor.encode(TEXT)
     assert len(ids) > 3 * settings.window  # the window must slide
     expected = reference_mixture(predictor, ids, settings)
@@ -124,8 +129,9 @@ def test_settings_out_of_range_are_refused(bad):
         CacheSettings(**bad)
 
 
-def test_block_scorer_matches_the_position_by_position_cache(predictor):
-    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False)
+@pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
+def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_scale):
+    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False, entropy_scale=entropy_scale)
     ids = predictor.encode(TEXT * 2)
     outputs = cache_scoring.passage_outputs(predictor.model, ids, chunk=17)
     cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9)
@@ -135,7 +141,9 @@ def test_block_scorer_matches_the_position_by_position_cache(predictor):
         probs = predictor.next_word_probabilities(state).numpy()
         assert outputs.model_probs[t - 1] == pytest.approx(float(probs[ids[t]]), rel=1e-4)
         expected = cache.mixed_target_probability(probs, predictor._output(state).numpy(), ids[t])
-        got = math.exp(cache_scoring.mixed_log_likelihood(outputs.model_probs[t - 1 : t], cached[t - 1 : t], settings.weight))
+        assert outputs.entropy[t - 1] == pytest.approx(float(entropy(probs)), rel=1e-4)
+        share = cache_share(settings, outputs.entropy[t - 1 : t])
+        got = math.exp(cache_scoring.mixed_log_likelihood(outputs.model_probs[t - 1 : t], cached[t - 1 : t], share))
         assert got == pytest.approx(expected, rel=1e-4)
         state = predictor.read([ids[t]], state, cache)
 
@@ -144,7 +152,8 @@ def test_tuning_finds_a_cache_that_helps_on_repetitive_text_and_saves_it(predict
     text = tmp_path / "valid.txt"
     text.write_text("\n".join([TEXT] * 6) + "\n")
     tuned = cache_scoring.tune(predictor.loaded, [text], flatness_grid=(0.1, 0.5), window_grid=(50, 200),
-                               weights=(0.0, 0.2, 0.4))
+                               weights=(0.0, 0.2, 0.4), entropy_grid=(0.0, 1.0))
+    assert tuned["best_fixed_weight"]["perplexity"] >= tuned["perplexity_with_cache"]
     assert tuned["perplexity_with_cache"] < tuned["perplexity_without_cache"]
     assert tuned["settings"]["weight"] > 0
     settings = CacheSettings.from_json(tuned["settings"])

@@ -33,14 +33,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CACHE_FILE, CacheSettings
+from model.cache import CACHE_FILE, CacheSettings, cache_share
 from model.checkpoint import LoadedModel, load_latest, load_version, save_version
 from model.evaluation.real_text import read_lines, split_articles
 from model.rnn_lm import RNNLanguageModel
 from model.training.data import encode_passages, read_passages
 
 BLOCK = 512  # queries per matrix product
-WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.61, 0.025))
+WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.91, 0.025))
+ENTROPY_GRID = (0.0, 2.0, 3.0, 4.0, 6.0)  # S of CacheSettings.entropy_scale; 0: a fixed λ
 FLATNESS_GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
 WINDOW_GRID = (500, 1000, 2000, 4000)
 
@@ -50,13 +51,14 @@ class PassageOutputs:
     hidden: np.ndarray  # (N, H) float32: h_t, the output after token t, for t = 0 .. T-2
     targets: np.ndarray  # (N,) int64: token t + 1, what h_t predicts
     model_probs: np.ndarray  # (N,) float64: the model's probability of each target
+    entropy: np.ndarray  # (N,) float64: the entropy (nats) of the model's whole next-word distribution
 
 
 @torch.inference_mode()
 def passage_outputs(model: RNNLanguageModel, ids: list[int], chunk: int = 1000) -> PassageOutputs:
     """Run the model over one passage from the zero state, in chunks with the state carried."""
     model.eval()
-    hidden, probs = [], []
+    hidden, probs, entropies = [], [], []
     state = None
     tokens = torch.tensor([ids], dtype=torch.long)  # (1, T)
     for start in range(0, len(ids) - 1, chunk):
@@ -67,7 +69,10 @@ def passage_outputs(model: RNNLanguageModel, ids: list[int], chunk: int = 1000) 
         nll, _ = model.target_nll(out, y)
         hidden.append(out[0].numpy().copy())
         probs.append(np.exp(-nll.double().numpy()))
-    return PassageOutputs(np.concatenate(hidden), np.asarray(ids[1:], dtype=np.int64), np.concatenate(probs))
+        log_probs = model.log_probs(out[0]).double()  # (n, V)
+        entropies.append(-(log_probs.exp() * log_probs).sum(-1).numpy())
+    return PassageOutputs(np.concatenate(hidden), np.asarray(ids[1:], dtype=np.int64), np.concatenate(probs),
+                          np.concatenate(entropies))
 
 
 def cache_probs(outputs: PassageOutputs, flatness: float, window: int, block: int = BLOCK) -> np.ndarray:
@@ -100,8 +105,9 @@ def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = 
     return result
 
 
-def mixed_log_likelihood(model_probs: np.ndarray, cached: np.ndarray, weight: float) -> float:
-    """Σ log p over targets with the cache mixed in at λ = weight (the model alone where the cache is empty)."""
+def mixed_log_likelihood(model_probs: np.ndarray, cached: np.ndarray, weight) -> float:
+    """Σ log p over targets with the cache mixed in at λ = weight, a number or one per target (the model
+    alone where the cache is empty)."""
     mixed = np.where(np.isnan(cached), model_probs, (1 - weight) * model_probs + weight * np.nan_to_num(cached))
     return float(np.log(np.maximum(mixed, 1e-300)).sum())
 
@@ -126,7 +132,7 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
         out = passage_outputs(loaded.model, ids)
         plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
         cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window),
-                                       settings.weight)
+                                       cache_share(settings, out.entropy))
         count += len(out.targets)
     without, with_cache = math.exp(-plain / count), math.exp(-cached / count)
     return {"path": str(path), "tokens": count, "per_article": per_article, "settings": settings.as_json(),
@@ -143,7 +149,7 @@ def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_
 
 
 def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
-                  window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0) -> dict:
+                  window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0, entropy_grid=ENTROPY_GRID) -> dict:
     """tune over encoded passages (the trainer's validation split; at most max_tokens of them)."""
     outputs, total = [], 0
     for ids in passages:
@@ -160,14 +166,19 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
     grid = []
     for window in window_grid:
         for flatness in flatness_grid:
-            for weight in weights:
-                ll = sum(mixed_log_likelihood(o.model_probs, c[flatness, window], weight) for o, c in zip(outputs, cached))
-                grid.append({"weight": weight, "flatness": flatness, "window": window,
-                             "perplexity": round(math.exp(-ll / total), 3)})
+            for scale in entropy_grid:
+                for weight in weights:
+                    s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale)
+                    ll = sum(mixed_log_likelihood(o.model_probs, c[flatness, window], cache_share(s, o.entropy))
+                             for o, c in zip(outputs, cached))
+                    grid.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
+                                 "perplexity": round(math.exp(-ll / total), 3)})
     best = min(grid, key=lambda row: row["perplexity"])
-    settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"])
+    settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"],
+                             entropy_scale=best["entropy_scale"])
+    fixed = min((row for row in grid if row["entropy_scale"] == 0), key=lambda row: row["perplexity"], default=None)
     return {"settings": settings.as_json(), "tokens": total, "perplexity_without_cache": round(math.exp(plain), 3),
-            "perplexity_with_cache": best["perplexity"], "grid": grid}
+            "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "grid": grid}
 
 
 def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None) -> Path:
@@ -198,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--weight", type=float, help="λ for --score (default: the version's own, or the tuned one)")
     p.add_argument("--flatness", type=float, help="θ for --score")
     p.add_argument("--window", type=int, help="W for --score")
+    p.add_argument("--entropy-scale", type=float, help="S for --score (0: a fixed λ)")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     a = p.parse_args(argv)
@@ -218,7 +230,8 @@ def main(argv: list[str] | None = None) -> None:
             path = save_tuned_version(loaded, settings, t)
             result["saved"] = str(path)
             print(f"saved {path}")
-    overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window)) if v is not None}
+    overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window),
+                                   ("entropy_scale", a.entropy_scale)) if v is not None}
     settings = CacheSettings(**{**settings.as_json(), **overrides})
     result["scores"] = [score_with_cache(loaded, path, settings, a.per_article, a.passages) for path in a.score]
     for s in result["scores"]:
