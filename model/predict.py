@@ -2,6 +2,7 @@
 
     python -m model.predict "the clouds are in the" -k 5 --models-dir models
     python -m model.predict "I speak fluent" --prefix Fr
+    python -m model.predict "$(cat chapter.txt)" --no-cache      # without the version's document cache
     python -m model.predict "Once upon a time" --generate 30 --seed 1
 
 A prompt starts from the same zero state as every training passage. The recurrent state after
@@ -392,15 +393,17 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     parser.add_argument("--seed", type=int, help="sampling seed (same seed, same text)")
     parser.add_argument("--models-dir", type=Path, default=Path("models"), help="folder of model versions (newest is used)")
+    parser.add_argument("--no-cache", action="store_true", help="predict without the version's document cache")
     args = parser.parse_args()
     predictor = Predictor(load_latest(args.models_dir))
+    use_cache = predictor.cache_settings.enabled and not args.no_cache
     try:
         if args.generate:
             g = predictor.generate(args.prompt, args.generate, args.temperature, seed=args.seed)
             out = {"text": g.text, "words": g.words, "seed": g.seed, "model": predictor.version}
         else:
-            result = predictor.predict(args.prompt, args.k, args.prefix)
-            out = {"predictions": [p.__dict__ for p in result.predictions], "model": predictor.version}
+            result = predictor.predict(args.prompt, args.k, args.prefix, cache=predictor.new_cache() if use_cache else None)
+            out = {"predictions": [p.__dict__ for p in result.predictions], "model": predictor.version, "cache": use_cache}
     except EmptyPromptError as e:
         parser.exit(2, f"error: {e}\n")
     print(json.dumps(out, ensure_ascii=False))
