@@ -4,37 +4,27 @@ the vocabulary included; its tokens are refused like any other when altered; its
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from model.cache import CacheSettings
-from model.checkpoint import load_latest
+from model.checkpoint import load_latest, load_version
 from model.evaluation.cache_scoring import save_tuned_version
+from model.training.run import train
 from service import create_app, document_cache
 from service.document_cache import SPELLING_BUDGET, CacheStore, within_budget
 from service.state_token import Recipe
+from tests.conftest import CACHE_SETTINGS as SETTINGS
+from tests.conftest import tiny_train_config
 from tests.test_api import assert_error
 from tests.test_api_features import b64, words_of
 
-SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=50)
 SECRET = "shared-cache-secret-" * 2
 # Zorblax is outside the tiny vocabulary: after it appears, "zor" completes to it from the document.
 TEXT = ("I grew up in Zorblax. The clouds are in the sky. The dog is barking at the postman. "
         "We eat breakfast in the kitchen every morning. She poured milk into her tea. I speak fluent French. ")
 LONG = (TEXT * 6).strip()  # ~ 400 tokens: past W + SLACK, so the window slides and the snapshot moves
-
-
-@pytest.fixture(scope="module")
-def cache_models_dir(tmp_path_factory, tiny_models_dir) -> Path:
-    """The tiny model again, as a newer version with cache settings (a version name of its own)."""
-    models_dir = tmp_path_factory.mktemp("cache") / "models"
-    shutil.copytree(tiny_models_dir, models_dir)
-    path = save_tuned_version(load_latest(tiny_models_dir), SETTINGS, {}, models_dir)
-    assert load_latest(models_dir).version == path.name != load_latest(tiny_models_dir).version
-    return models_dir
 
 
 def make_app(models_dir: Path, **config):
@@ -83,6 +73,23 @@ def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, slac
             assert sum(s.misses for s in stores) == (0 if workers == "one" else continued)
     zor = whole_client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor"}).get_json()
     assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
+
+
+@pytest.fixture(scope="module")
+def lstm_cache_models_dir(tmp_path_factory, tiny_corpus) -> Path:
+    """A two-layer LSTM with cache settings: a state of two parts (h, c) in the snapshot and the token."""
+    models_dir = tmp_path_factory.mktemp("lstm-cache-models")
+    path = train(tiny_train_config(tiny_corpus, models_dir, cell="lstm", num_layers=2))
+    save_tuned_version(load_version(path), SETTINGS, {}, models_dir)
+    return models_dir
+
+
+def test_word_by_word_matches_the_whole_text_with_an_lstm(lstm_cache_models_dir, monkeypatch):
+    monkeypatch.setattr(document_cache, "SLACK", 16)
+    clients = [make_app(lstm_cache_models_dir).test_client() for _ in range(2)]
+    for last in ({"k": 20}, {"k": 5, "prefix": "zor"}):
+        whole = clients[0].post("/v1/predict", json={"prompt": LONG, **last}).get_json()
+        assert_same_predictions(type_word_by_word(clients, LONG, **last), whole)
 
 
 def test_the_cache_changes_the_answer_and_cache_false_is_the_model_alone(cache_models_dir, tiny_models_dir):
