@@ -11,7 +11,8 @@ the figures are the service's own work without HTTP. The text: 2,000 words drawn
 Prints, per model: the state token's size after 2,000 words with the cache (the recipe) and without
 (NWS1); what a token carrying the keys themselves would be (2,000 × H float16, base64); and the median
 latency of an incremental request (one new word) without the cache, with it on an LRU hit (the same
-worker) and on a miss (another worker: the cache rebuilt from the token).
+worker), on a hit where the snapshot moves (SLACK words re-read), and on a miss (another worker: the
+cache rebuilt from the token).
 """
 from __future__ import annotations
 
@@ -100,9 +101,15 @@ def measure(name: str, hidden: int, embedding: int, vocab: int, repeats: int) ->
         print(f"a token carrying the keys themselves ({SETTINGS.window:,} x {hidden} float16): {len(keys):,} characters")
         new_word = words[3]
         post(worker, {"prompt": new_word, "state": token})  # puts the continuation in the LRU
+        # A token whose recipe is full (W + SLACK ids): the next word moves the snapshot.
+        ids = len(worker.application.extensions["nextword"].predictor.encode(" ".join(text)))
+        fill = SETTINGS.window + document_cache.SLACK - ids
+        full = post(worker, {"prompt": " ".join(words[5 : 5 + fill]), "state": token})["state"] if fill > 0 else token
         cases = {
             "no cache (cache: false)": lambda: post(worker, {"prompt": new_word, "state": plain, "cache": False}),
             "cache, LRU hit (same worker)": lambda: post(worker, {"prompt": new_word, "state": token}),
+            f"cache, LRU hit moving the snapshot (once per {document_cache.SLACK} words)":
+                lambda: post(worker, {"prompt": new_word, "state": full}),
             "cache, miss (rebuilt from the token)": lambda: post(other, {"prompt": new_word, "state": token}),
         }
         other_store = other.application.extensions["nextword_documents"]  # never issued `token`: always a miss
@@ -111,8 +118,6 @@ def measure(name: str, hidden: int, embedding: int, vocab: int, repeats: int) ->
             fn()  # warm up
             results[label] = median_ms(fn, repeats)
             other_store._entries.clear()  # (the miss case never finds the token there: this only frees memory)
-        # The request at which the snapshot moves: SLACK words re-read on a hit.
-        ids = len(worker.application.extensions["nextword"].predictor.encode(" ".join(text)))
         print(f"(the token's recipe: {ids:,} tokens read; it carries {SETTINGS.window:,} to "
               f"{SETTINGS.window + document_cache.SLACK:,} ids)")
         print("\n| incremental request (1 word) | median ms |\n|---|---|")

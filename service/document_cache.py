@@ -87,6 +87,9 @@ def check_recipe(predictor: Predictor, recipe: Recipe) -> None:
 
 def within_budget(spellings: list[str | None]) -> list[str | None]:
     """The spellings, newest first, until their distinct UTF-8 bytes pass SPELLING_BUDGET; older ones None."""
+    distinct = {s for s in spellings if s is not None}
+    if sum(len(s) for s in distinct) * 4 <= SPELLING_BUDGET:  # the common case: far below, even in UTF-8
+        return list(spellings)
     kept, seen, total = list(spellings), set(), 0
     for i in range(len(kept) - 1, -1, -1):
         spelling = kept[i]
