@@ -4,11 +4,13 @@ the vocabulary included; its tokens are refused like any other when altered; its
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from model.cache import CacheSettings
 from model.checkpoint import load_latest, load_version
 from model.evaluation.cache_scoring import save_tuned_version
 from model.training.run import train
@@ -73,6 +75,32 @@ def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, slac
             assert sum(s.misses for s in stores) == (0 if workers == "one" else continued)
     zor = whole_client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor"}).get_json()
     assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
+
+
+def test_a_history_of_2000_words_at_the_default_window(tiny_models_dir, tmp_path):
+    """W = 2,000 (the default) and a text of over 2,000 words in pieces of 1-6 words, most to one worker and
+    some to another (hits and rebuilds mixed): the whole text's answer, copied word included."""
+    models_dir = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, models_dir)
+    save_tuned_version(load_latest(tiny_models_dir), CacheSettings(weight=0.3, flatness=0.5, window=2000), {}, models_dir)
+    apps = [make_app(models_dir), make_app(models_dir)]
+    clients = [a.test_client() for a in apps]
+    words = (TEXT * 60).split()  # 2,160 words
+    assert len(words) > 2000
+    rng = np.random.default_rng(0)
+    body, start, sent = None, 0, 0
+    while start < len(words):
+        step = int(rng.integers(1, 7))
+        payload = {"prompt": " ".join(words[start : start + step])} | ({"state": body["state"]} if body else {})
+        body = clients[int(rng.random() < 0.2)].post("/v1/predict", json=payload).get_json()
+        start, sent = start + step, sent + 1
+    whole = clients[0].post("/v1/predict", json={"prompt": " ".join(words), "k": 20}).get_json()
+    typed = clients[0].post("/v1/predict", json={"prompt": "", "state": body["state"], "k": 20}).get_json()
+    assert_same_predictions(typed, whole)
+    zor = clients[1].post("/v1/predict", json={"prompt": "", "state": body["state"], "prefix": "zor"}).get_json()
+    assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
+    stores = [a.extensions["nextword_documents"] for a in apps]
+    assert sum(s.hits for s in stores) > sent / 2 and sum(s.misses for s in stores) > sent / 10
 
 
 @pytest.fixture(scope="module")
