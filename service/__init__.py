@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from service.api import bp as api_bp
     from service.config import ServiceConfig
+    from service.document_cache import CacheStore
     from service.errors import register_error_handlers
     from service.metrics import instrument
     from service.model_holder import ModelHolder
@@ -48,5 +49,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("NEXTWORD_STATE_SECRET is not set: state tokens are signed with a per-process key")
         secret = secrets.token_hex(32)
     app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
+    app.extensions["nextword_documents"] = CacheStore(config.cache_memory_mb << 20)
     app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval, bool(config.quantize))
     return app

@@ -15,12 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from model import EmptyPromptError, Predictor, State, list_versions
 from service import metrics
+from service.document_cache import CacheStore, check_recipe, max_token_chars, read_document
 from service.errors import APIError
 from service.model_holder import ModelHolder
 from service.schemas import (
     BatchItem,
     BatchPredictRequest,
     BatchPredictResponse,
+    CacheInfo,
     GenerateRequest,
     GenerateResponse,
     Health,
@@ -29,7 +31,7 @@ from service.schemas import (
     ReloadResponse,
     WordProbability,
 )
-from service.state_token import InvalidStateToken, StateFromOtherModel, StateSigner
+from service.state_token import Decoded, InvalidStateToken, StateFromOtherModel, StateSigner
 
 bp = Blueprint("api", __name__)
 
@@ -40,6 +42,10 @@ def holder() -> ModelHolder:
 
 def signer() -> StateSigner:
     return current_app.extensions["nextword_signer"]
+
+
+def document_caches() -> CacheStore:
+    return current_app.extensions["nextword_documents"]
 
 
 def served_predictor() -> Predictor:
@@ -84,15 +90,27 @@ def respond(body: BaseModel):
     return jsonify(body.model_dump())
 
 
-def state_from_token(predictor: Predictor, token: str | None) -> State | None:
+def open_token(predictor: Predictor, token: str | None, with_cache: bool = False) -> Decoded | None:
+    """The token's state (and recipe), checked against the served model; the API's 409 or 422 if it does not fit."""
     if token is None:
         return None
     try:
-        return predictor.array_to_state(signer().decode(token, predictor.version))
+        if with_cache and len(token) > max_token_chars(predictor):
+            raise InvalidStateToken("the state token is too long")
+        decoded = signer().open(token, predictor.version)
+        predictor.array_to_state(decoded.state)  # ValueError if the shape is not this model's
+        if with_cache and decoded.recipe is not None:
+            check_recipe(predictor, decoded.recipe)
+        return decoded
     except StateFromOtherModel as e:
         raise APIError(409, "state_model_mismatch", str(e)) from None
     except (InvalidStateToken, ValueError) as e:
         raise APIError(422, "invalid_state", f"state: {e}") from None
+
+
+def state_from_token(predictor: Predictor, token: str | None) -> State | None:
+    decoded = open_token(predictor, token)
+    return None if decoded is None else predictor.array_to_state(decoded.state)
 
 
 def token_for(predictor: Predictor, state: State) -> str:
@@ -110,6 +128,8 @@ def predict():
         return predict_batch(validate(BatchPredictRequest, body))
     req = validate(PredictRequest, body)
     model = served_predictor()
+    if req.cache and model.cache_settings.enabled:
+        return predict_with_cache(model, req)
     state = state_from_token(model, req.state)
     try:
         result = model.predict(req.prompt, req.k, req.prefix, state)
@@ -121,6 +141,29 @@ def predict():
     return current_app.json.response({
         "predictions": [{"word": p.word, "probability": p.probability} for p in result.predictions],
         "state": token_for(model, result.state),
+        "model": model.version,
+    })
+
+
+def predict_with_cache(model: Predictor, req: PredictRequest):
+    """The document cache over the whole text, carried by the token (service/document_cache.py)."""
+    before = open_token(model, req.state, with_cache=True)
+    ids, spellings = model.encode_with_spellings(req.prompt)
+    store = document_caches()
+    cached = store.get(before.mac) if before is not None and before.recipe is not None else None
+    try:
+        reading = read_document(model, before, cached, ids, spellings)
+    except EmptyPromptError:
+        raise empty_prompt() from None
+    metrics.count_tokens("/v1/predict", len(ids) + reading.rebuilt)
+    if before is not None and before.recipe is not None:
+        metrics.count_document_cache("hit" if cached is not None else "rebuilt")
+    predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache)
+    token, mac = signer().issue(model.version, model.state_to_array(reading.state), reading.recipe)
+    store.put(mac, reading.cache)
+    return current_app.json.response({
+        "predictions": [{"word": p.word, "probability": p.probability} for p in predictions],
+        "state": token,
         "model": model.version,
     })
 
@@ -180,7 +223,8 @@ def models():
     shown_metrics = {k: v for k, v in loaded.metrics.items() if k != "train_curve"}  # the curve is thousands of points
     return respond(ModelInfo(model=model.version, config=without_local_paths(loaded.config["model"]),
                              training=without_local_paths(loaded.config["training"]),
-                             metrics=without_local_paths(shown_metrics), available=list_versions(holder().models_dir)))
+                             metrics=without_local_paths(shown_metrics), available=list_versions(holder().models_dir),
+                             cache=CacheInfo(**model.cache_settings.as_json(), enabled=model.cache_settings.enabled)))
 
 
 @bp.post("/v1/admin/reload")

@@ -72,10 +72,13 @@ class Client:
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: str | None = None) -> dict:
+    def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: str | None = None,
+                cache: bool | None = None) -> dict:
         """{"predictions": [{"word", "probability"}], "state", "model"}. With `state`, `prompt`
-        holds only the text after the one that state came from ("" asks again at that point)."""
-        return self._json("POST", "/v1/predict", _without_none(prompt=prompt, k=k, prefix=prefix, state=state))
+        holds only the text after the one that state came from ("" asks again at that point).
+        cache=False: the model alone, without the document cache (None: the service's default)."""
+        return self._json("POST", "/v1/predict", _without_none(prompt=prompt, k=k, prefix=prefix, state=state,
+                                                               cache=cache))
 
     def predict_batch(self, prompts: list[str], k: int = 5) -> dict:
         """{"results": [{"predictions", "state"}], "model"}, in the order of `prompts`."""
@@ -236,6 +239,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="how many words (1-50)")
     p.add_argument("--prefix", help="only words starting with this (the word being typed)")
     p.add_argument("--state", help="a state token from an earlier --json answer: continue from there")
+    p.add_argument("--no-cache", dest="cache", action="store_false", default=None,
+                   help="the model alone, without the version's document cache")
 
     p = commands.add_parser("batch", parents=[common], help="the next words after each of several prompts")
     p.add_argument("prompts", nargs="+", help="up to 64 prompts")
@@ -261,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     client = Client(args.url, timeout=args.timeout, retries=args.retries)
     calls = {
-        "predict": lambda: client.predict(args.prompt, args.k, args.prefix, args.state),
+        "predict": lambda: client.predict(args.prompt, args.k, args.prefix, args.state, args.cache),
         "batch": lambda: client.predict_batch(args.prompts, args.k),
         "generate": lambda: client.generate(args.prompt, args.max_words, args.temperature, args.top_k, args.seed),
         "models": client.models,

@@ -9,6 +9,7 @@
 | NEXTWORD_STATE_SECRET     | random  | key that signs state tokens; give every worker and replica the same one (≥ 16 bytes) |
 | NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload (≥ 16 bytes); unset = admin routes off |
 | NEXTWORD_QUANTIZE         | 0       | 1: serve with int8 weights (model/quantize.py; see docs/benchmarks.md) |
+| NEXTWORD_CACHE_MEMORY_MB  | 256     | per worker: the document caches kept between requests (service/document_cache.py) |
 
 Secrets come only from the environment, and a short one is refused at start (check_secret: the
 same rule for both). Without NEXTWORD_STATE_SECRET, gunicorn.conf.py draws
@@ -62,6 +63,7 @@ class ServiceConfig:
     state_secret: str = ""
     admin_token: str = ""
     quantize: int = 0
+    cache_memory_mb: int = 256  # about 128 texts of 2,000 words at hidden size 256; a miss only costs a rebuild
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> ServiceConfig:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from model import GREEDY_BELOW_TEMPERATURE
 
@@ -69,6 +69,9 @@ class PredictRequest(Strict):
         AfterValidator(_encodable),
     ] | None = None
     state: StateToken | None = None
+    cache: StrictBool = Field(True, description=(
+        "mix in the document cache (GET /v1/models `cache`): words of this text, copied ones included, gain "
+        "probability; the state token then carries what any worker needs to rebuild it. false: the model alone"))
 
 
 class BatchPredictRequest(Strict):
@@ -129,6 +132,15 @@ class ModelInfo(BaseModel):
                                        "models_dir or any other folder or file of the training machine)")
     metrics: dict = Field(description="training figures: perplexities, tokens, time, validation curve")
     available: list[str] = Field(description="complete versions on disk, oldest first")
+    cache: CacheInfo = Field(description="the served version's document cache settings (off for versions without)")
+
+
+class CacheInfo(BaseModel):
+    enabled: bool = Field(description="whether /v1/predict mixes in the document cache by default")
+    weight: float = Field(description="λ: the cache's share of the mixture")
+    flatness: float = Field(description="θ: how sharply the closest earlier contexts are preferred")
+    window: int = Field(description="W: the last W words of the text are remembered")
+    copy_unknown: bool = Field(description="words outside the vocabulary are offered as written in the text")
 
 
 class Health(BaseModel):

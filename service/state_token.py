@@ -12,6 +12,17 @@ Layout (then base64url without padding):
 The MAC covers everything before it, so a token cannot be altered, truncated or spliced;
 the model version inside it binds it to the weights that produced it (a state means nothing
 to another model). float32 keeps the continuation exact to float rounding.
+
+With the document cache on (service/document_cache.py) the token also carries a rebuild recipe:
+
+    b"NWS2" | u16 len(version) | version | u8 parts | u16 layers | u32 hidden | state values
+            | u8 has_snapshot | snapshot values (the same shape; absent for the start of the text)
+            | zlib(u32 n | u8 id bytes (2 or 4) | n ids | u32 m | m × (u32 position, u16 length, UTF-8 spelling))
+            | HMAC-SHA256
+
+the recurrent state at an earlier point of the text (or "the start"), the token ids read since then,
+and the spelling of each of them outside the vocabulary: enough for any worker to rebuild the cache.
+NWS1 tokens (no recipe) stay valid.
 """
 from __future__ import annotations
 
@@ -19,16 +30,38 @@ import base64
 import binascii
 import hmac
 import struct
+import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
 from service.config import check_secret
 
 MAGIC = b"NWS1"
+MAGIC_RECIPE = b"NWS2"
 HEADER = struct.Struct("<4sH")  # magic, version length
 SHAPE = struct.Struct("<BHI")  # parts, layers, hidden
 MAC_BYTES = 32
 MAX_TOKEN_CHARS = 200_000  # far above any model we train (an LSTM 2×2048 state is ~44k chars)
+MAX_RECIPE_BYTES = 1 << 20  # a recipe inflates to at most this (service/document_cache.py bounds it far lower)
+IDS = struct.Struct("<IB")  # count, bytes per id
+POSITION = struct.Struct("<IH")  # position, spelling length
+COUNT = struct.Struct("<I")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to rebuild a document cache: read `ids` (with their `spellings`) from `snapshot`."""
+    snapshot: np.ndarray | None  # (parts, layers, 1, hidden) float32; None: the start of the text
+    ids: list[int]
+    spellings: list[str | None]  # beside each id: the word as written where it is outside the vocabulary
+
+
+@dataclass(frozen=True)
+class Decoded:
+    state: np.ndarray  # (parts, layers, 1, hidden) float32
+    recipe: Recipe | None  # None for a token without one (NWS1)
+    mac: bytes  # the token's signature: names this exact token (service/document_cache.py keys its LRU by it)
 
 
 class InvalidStateToken(ValueError):
@@ -52,17 +85,30 @@ class StateSigner:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._secret, payload, "sha256")  # one-shot: a third of hmac.new(...).digest()'s time
 
-    def encode(self, version: str, state: np.ndarray) -> str:
-        """state: (parts, layers, 1, hidden) float array → token string."""
+    def encode(self, version: str, state: np.ndarray, recipe: Recipe | None = None) -> str:
+        """state: (parts, layers, 1, hidden) float array → token string (NWS2 with a recipe, else NWS1)."""
+        return self.issue(version, state, recipe)[0]
+
+    def issue(self, version: str, state: np.ndarray, recipe: Recipe | None = None) -> tuple[str, bytes]:
+        """The token, and its signature (what Decoded.mac will be when it comes back)."""
         parts, layers, _, hidden = state.shape
         name = version.encode("utf-8")
         values = state.astype("<f4", copy=False).tobytes()  # C order
-        payload = HEADER.pack(MAGIC, len(name)) + name + SHAPE.pack(parts, layers, hidden) + values
-        return base64.urlsafe_b64encode(payload + self._mac(payload)).rstrip(b"=").decode("ascii")
+        magic = MAGIC if recipe is None else MAGIC_RECIPE
+        payload = HEADER.pack(magic, len(name)) + name + SHAPE.pack(parts, layers, hidden) + values
+        if recipe is not None:
+            payload += _pack_recipe(recipe, state.shape)
+        mac = self._mac(payload)
+        return base64.urlsafe_b64encode(payload + mac).rstrip(b"=").decode("ascii"), mac
 
     def decode(self, token: str, served_version: str) -> np.ndarray:
-        """token → (parts, layers, 1, hidden) float32 array; raises InvalidStateToken or StateFromOtherModel."""
-        if len(token) > MAX_TOKEN_CHARS:
+        """token → (parts, layers, 1, hidden) float32 array; raises InvalidStateToken or StateFromOtherModel.
+        A token with a recipe gives its current state (the recipe is for open())."""
+        return self.open(token, served_version).state
+
+    def open(self, token: str, served_version: str, max_chars: int = MAX_TOKEN_CHARS) -> Decoded:
+        """token → its state, recipe and signature; raises InvalidStateToken or StateFromOtherModel."""
+        if len(token) > min(max_chars, MAX_TOKEN_CHARS):
             raise InvalidStateToken("the state token is too long")
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -73,7 +119,7 @@ class StateSigner:
             raise InvalidStateToken("the state token was not issued by this service or has been altered")
         # From here on the payload is ours, so a parse failure is a bug worth a clear message.
         magic, name_len = HEADER.unpack_from(payload)
-        if magic != MAGIC:
+        if magic not in (MAGIC, MAGIC_RECIPE):
             raise InvalidStateToken("unknown state token format")
         offset = HEADER.size
         version = payload[offset : offset + name_len].decode("utf-8")
@@ -82,7 +128,59 @@ class StateSigner:
         offset += SHAPE.size
         if version != served_version:
             raise StateFromOtherModel(version, served_version)
-        if len(payload) - offset != 4 * parts * layers * hidden:
+        size = 4 * parts * layers * hidden
+        shape = (parts, layers, 1, hidden)
+        rest = len(payload) - offset - size
+        if rest < 0 or (magic == MAGIC and rest):
             raise InvalidStateToken("the state token's size does not match its shape")
-        values = np.frombuffer(payload, dtype="<f4", offset=offset).astype(np.float32)  # a writable copy
-        return values.reshape(parts, layers, 1, hidden)
+        state = np.frombuffer(payload, dtype="<f4", count=size // 4, offset=offset).astype(np.float32)  # a writable copy
+        recipe = _unpack_recipe(payload[offset + size :], shape) if magic == MAGIC_RECIPE else None
+        return Decoded(state.reshape(shape), recipe, mac)
+
+
+def _pack_recipe(recipe: Recipe, shape: tuple[int, ...]) -> bytes:
+    snapshot = b"\x00"
+    if recipe.snapshot is not None:
+        if recipe.snapshot.shape != shape:
+            raise ValueError(f"snapshot of shape {recipe.snapshot.shape} for a state of shape {shape}")
+        snapshot = b"\x01" + recipe.snapshot.astype("<f4", copy=False).tobytes()
+    ids = np.asarray(recipe.ids, dtype=np.int64)
+    width = 2 if not len(ids) or int(ids.max()) < 1 << 16 else 4
+    spelled = [(i, s.encode("utf-8")) for i, s in enumerate(recipe.spellings) if s is not None]
+    body = [IDS.pack(len(ids), width), ids.astype("<u2" if width == 2 else "<u4").tobytes(), COUNT.pack(len(spelled))]
+    body += [POSITION.pack(i, len(b)) + b for i, b in spelled]
+    return snapshot + zlib.compress(b"".join(body), 6)
+
+
+def _unpack_recipe(data: bytes, shape: tuple[int, ...]) -> Recipe:
+    try:
+        snapshot = None
+        if data[:1] == b"\x01":
+            size = 4 * int(np.prod(shape))
+            snapshot = np.frombuffer(data, dtype="<f4", count=size // 4, offset=1).astype(np.float32).reshape(shape)
+            data = data[1 + size :]
+        elif data[:1] == b"\x00":
+            data = data[1:]
+        else:
+            raise ValueError("no snapshot flag")
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(data, MAX_RECIPE_BYTES)
+        if inflate.unconsumed_tail or not inflate.eof:
+            raise ValueError("the recipe is too large or cut short")
+        n, width = IDS.unpack_from(raw)
+        offset = IDS.size
+        ids = np.frombuffer(raw, dtype="<u2" if width == 2 else "<u4", count=n, offset=offset).tolist()
+        offset += n * width
+        (m,) = COUNT.unpack_from(raw, offset)
+        offset += COUNT.size
+        spellings: list[str | None] = [None] * n
+        for _ in range(m):
+            position, length = POSITION.unpack_from(raw, offset)
+            offset += POSITION.size
+            spellings[position] = raw[offset : offset + length].decode("utf-8")
+            offset += length
+        if offset != len(raw):
+            raise ValueError("trailing bytes")
+    except (ValueError, IndexError, struct.error, zlib.error) as e:
+        raise InvalidStateToken(f"the state token's recipe is malformed ({e})") from None
+    return Recipe(snapshot, ids, spellings)

@@ -1,10 +1,14 @@
 """Shared fixtures: a tiny hand-written corpus, a tiny model trained on it, the Flask app."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from model.cache import CacheSettings
+from model.checkpoint import load_latest
+from model.evaluation.cache_scoring import save_tuned_version
 from model.training.config import TrainConfig
 from model.training.run import train
 from service import create_app
@@ -42,6 +46,20 @@ def tiny_models_dir(tmp_path_factory, tiny_corpus) -> Path:
     """A models folder holding one tiny trained version (seconds to train)."""
     models_dir = tmp_path_factory.mktemp("models")
     assert train(tiny_train_config(tiny_corpus, models_dir)) is not None
+    return models_dir
+
+
+# Document cache settings small enough that a test text slides the window (tests/test_api_cache.py).
+CACHE_SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=50)
+
+
+@pytest.fixture(scope="session")
+def cache_models_dir(tmp_path_factory, tiny_models_dir) -> Path:
+    """The tiny model again, as a newer version with document cache settings (a version name of its own)."""
+    models_dir = tmp_path_factory.mktemp("cache") / "models"
+    shutil.copytree(tiny_models_dir, models_dir)
+    path = save_tuned_version(load_latest(tiny_models_dir), CACHE_SETTINGS, {}, models_dir)
+    assert load_latest(models_dir).version == path.name != load_latest(tiny_models_dir).version
     return models_dir
 
 

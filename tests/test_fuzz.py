@@ -28,9 +28,11 @@ EXAMPLES = {"POST /v1/predict": 150, "POST /v1/generate": 100, "POST /v1/admin/r
 MIN_CASES = 500
 
 
-@pytest.fixture(scope="module")
-def schema(tiny_models_dir):
-    app = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "admin_token": "fuzz-admin-token"})
+@pytest.fixture(scope="module", params=["tiny_models_dir", "cache_models_dir"])
+def schema(request):
+    """The tiny model, and the same as a version with the document cache (another path through /v1/predict)."""
+    models_dir = request.getfixturevalue(request.param)
+    app = create_app({"models_dir": models_dir, "reload_interval": 0, "admin_token": "fuzz-admin-token"})
     return schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)
 
 

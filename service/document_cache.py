@@ -1,0 +1,200 @@
+"""The document cache (model/cache.py) across requests, with nothing kept that any worker must have.
+
+The cache's keys are the model's hidden states over the last W words, which depend on the whole text
+before them: the word ids alone do not give them back. So the state token (service/state_token.py)
+carries a rebuild recipe: the recurrent state at an earlier point s (the snapshot; "the start" for a
+short text), the ids read since s (between W and W + SLACK of them once the text is long), and the
+spelling of each id outside the vocabulary. Reading those ids from the snapshot gives the cache again,
+keys included, to float rounding, on any worker or replica.
+
+Rebuilding reads up to W + SLACK words, so each worker also keeps the caches it built in a bounded LRU
+(CacheStore) keyed by the signature of the token it issued with them: the same worker answering the
+next request (the common case with one client typing) only reads the new words. A miss (another worker,
+an eviction, a restart) rebuilds: the same answer, slower. Figures: docs/design.md (bench/cache_state.py).
+
+         s (snapshot)                       t - W                       t (now: the carried state)
+    ─────┼──────────────────────────────────┼───────────────────────────┤
+         └──────── ids since s: W .. W + SLACK, carried in the token ─────┘
+                                            └─ the cache's W (key, word) pairs
+
+When more than W + SLACK ids pile up, the snapshot moves forward to t - W: once per SLACK words typed.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from model import EmptyPromptError, Predictor, State
+from service.state_token import (
+    COUNT,
+    HEADER,
+    IDS,
+    MAC_BYTES,
+    POSITION,
+    SHAPE,
+    Decoded,
+    InvalidStateToken,
+    Recipe,
+)
+
+# How far the snapshot may fall behind the window: the token carries up to W + SLACK ids and the
+# snapshot moves (SLACK words re-read by the recurrence) once every SLACK words.
+SLACK = 256
+# Distinct spellings outside the vocabulary a token carries, in UTF-8 bytes: beyond it, the oldest ones
+# are not copied (a text must be mostly invented words of its own to reach it; the token stays bounded).
+SPELLING_BUDGET = 8192
+# Bytes an LRU entry costs beyond its arrays (objects, list, dict entry), counted against the budget.
+ENTRY_OVERHEAD = 512
+
+
+def max_recipe_ids(predictor: Predictor) -> int:
+    return predictor.cache_settings.window + SLACK
+
+
+def max_token_chars(predictor: Predictor) -> int:
+    """The longest token with a recipe this model can issue: longer ones are refused before any work."""
+    state_bytes = 4 * int(np.prod(predictor.state_shape()))
+    n = max_recipe_ids(predictor)
+    recipe = IDS.size + 4 * n + COUNT.size + n * POSITION.size + SPELLING_BUDGET
+    deflated = recipe + recipe // 1000 + 64  # zlib's worst case on data that does not compress
+    payload = HEADER.size + 4 * len(predictor.version) + SHAPE.size + 2 * state_bytes + 1 + deflated + MAC_BYTES
+    return 4 * (payload + 2) // 3
+
+
+@dataclass
+class Reading:
+    """One request's outcome: where the text now is, its cache, and the recipe to put in the token."""
+    state: State
+    cache: object  # model.cache.DocumentCache (the service imports only what model/__init__ exports)
+    recipe: Recipe
+    rebuilt: int  # tokens re-read to rebuild the cache (0 on an LRU hit)
+
+
+def check_recipe(predictor: Predictor, recipe: Recipe) -> None:
+    """A genuine token is also one this model can use: refuse what it could not have issued."""
+    vocab = predictor.tokenizer.vocab_size
+    if len(recipe.ids) > max_recipe_ids(predictor):
+        raise InvalidStateToken("the state token's recipe is longer than this model's cache window allows")
+    if recipe.ids and not 0 <= min(recipe.ids) <= max(recipe.ids) < vocab:
+        raise InvalidStateToken("the state token's recipe holds ids outside the vocabulary")
+    if recipe.snapshot is None and not recipe.ids:
+        raise InvalidStateToken("the state token's recipe is empty")
+
+
+def within_budget(spellings: list[str | None]) -> list[str | None]:
+    """The spellings, newest first, until their distinct UTF-8 bytes pass SPELLING_BUDGET; older ones None."""
+    distinct = {s for s in spellings if s is not None}
+    if sum(len(s) for s in distinct) * 4 <= SPELLING_BUDGET:  # the common case: far below, even in UTF-8
+        return list(spellings)
+    kept, seen, total = list(spellings), set(), 0
+    for i in range(len(kept) - 1, -1, -1):
+        spelling = kept[i]
+        if spelling is None or spelling in seen:
+            continue
+        total += len(spelling.encode("utf-8"))
+        if total > SPELLING_BUDGET:
+            kept[:i + 1] = [None] * (i + 1)
+            break
+        seen.add(spelling)
+    return kept
+
+
+def read_document(predictor: Predictor, before: Decoded | None, cached, ids: list[int],
+                  spellings: list[str | None]) -> Reading:
+    """Read the new `ids` into the document the token `before` describes (None: a new text).
+
+    `cached` is the cache the LRU holds for `before` (it is not changed), or None to rebuild it from
+    the recipe. Whole text or word by word, hit or miss, the cache ends up with the same pairs."""
+    if before is None and not ids:
+        raise EmptyPromptError("the prompt has no words")
+    if before is None:
+        recipe, state = Recipe(None, [], []), None
+    elif before.recipe is None:  # a token issued without the cache: the document starts at its state
+        recipe, state = Recipe(before.state, [], []), predictor.array_to_state(before.state)
+    else:
+        recipe, state = before.recipe, predictor.array_to_state(before.state)
+    old = len(recipe.ids)
+    all_ids, all_spellings = recipe.ids + list(ids), recipe.spellings + list(spellings)
+    total = len(all_ids)
+    cut = total - predictor.cache_settings.window if total > max_recipe_ids(predictor) else 0
+    snapshot = None if recipe.snapshot is None else predictor.array_to_state(recipe.snapshot)
+    new_snapshot = recipe.snapshot
+    rebuilt = 0
+
+    def read(lo: int, hi: int, at: State | None) -> State | None:
+        if lo >= hi:
+            return at
+        return predictor.read(all_ids[lo:hi], at, cache, all_spellings[lo:hi])
+
+    if cached is None:  # rebuild: the keys come back by reading the recipe from its snapshot
+        cache, rebuilt = predictor.new_cache(), old
+        if 0 < cut < old:
+            at = read(0, cut, snapshot)
+            new_snapshot = predictor.state_to_array(at).copy()
+            read(cut, old, at)
+        else:
+            read(0, old, snapshot)
+    else:
+        cache = copy.copy(cached)  # DocumentCache.add replaces its arrays and list, never writes into them
+        if 0 < cut < old:  # the snapshot moves into the words already read: re-run the recurrence there
+            new_snapshot = predictor.state_to_array(predictor.advance(all_ids[:cut], snapshot)).copy()
+            rebuilt = cut
+    # The new words continue from the carried state, as without a cache (hit or miss alike).
+    if cut >= old and cut > 0:
+        state = read(old, cut, state)
+        new_snapshot = predictor.state_to_array(state).copy()
+        state = read(cut, total, state)
+    else:
+        state = read(old, total, state)
+    kept = all_spellings[cut:]
+    budgeted = within_budget(kept)
+    if budgeted != kept and len(cache):
+        cache.spellings = budgeted[len(budgeted) - len(cache):]  # a rebuild from the token gives exactly these
+    return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted), rebuilt)
+
+
+def cache_bytes(cache) -> int:
+    keys, words, spellings = cache.to_arrays()
+    return keys.nbytes + words.nbytes + sum(len(s) for s in spellings if s) + ENTRY_OVERHEAD
+
+
+class CacheStore:
+    """The document caches this worker built lately, by the signature of the token issued with each:
+    bounded in bytes and in count, least recently used out first. Entries are never changed in place."""
+
+    def __init__(self, max_bytes: int, max_entries: int = 4096) -> None:
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self._entries: OrderedDict[bytes, tuple[object, int]] = OrderedDict()
+        self.bytes = 0
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()  # gthread workers answer requests on several threads
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: bytes):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def put(self, key: bytes, cache) -> None:
+        size = cache_bytes(cache)
+        with self._lock:
+            if key in self._entries:
+                self.bytes -= self._entries.pop(key)[1]
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (cache, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes or len(self._entries) > self.max_entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.bytes -= dropped

@@ -1,0 +1,252 @@
+"""The document cache in POST /v1/predict (service/document_cache.py): typed word by word with state
+tokens, on one worker or alternating between two, it gives what the whole text gives, words outside
+the vocabulary included; its tokens are refused like any other when altered; its memory is bounded."""
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.cache import CacheSettings
+from model.checkpoint import load_latest, load_version
+from model.evaluation.cache_scoring import save_tuned_version
+from model.training.run import train
+from service import create_app, document_cache
+from service.document_cache import SPELLING_BUDGET, CacheStore, within_budget
+from service.state_token import Recipe
+from tests.conftest import CACHE_SETTINGS as SETTINGS
+from tests.conftest import tiny_train_config
+from tests.test_api import assert_error
+from tests.test_api_features import b64, words_of
+
+SECRET = "shared-cache-secret-" * 2
+# Zorblax is outside the tiny vocabulary: after it appears, "zor" completes to it from the document.
+TEXT = ("I grew up in Zorblax. The clouds are in the sky. The dog is barking at the postman. "
+        "We eat breakfast in the kitchen every morning. She poured milk into her tea. I speak fluent French. ")
+LONG = (TEXT * 6).strip()  # ~ 400 tokens: past W + SLACK, so the window slides and the snapshot moves
+
+
+def make_app(models_dir: Path, **config):
+    return create_app({"models_dir": models_dir, "reload_interval": 0, "state_secret": SECRET, **config})
+
+
+def raw_token(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def type_word_by_word(clients, text: str, **last) -> dict:
+    """Send the text a word at a time with the previous state token, round robin over `clients`;
+    then ask again at the same point with `last` (k, prefix)."""
+    words = text.split(" ")
+    body = clients[0].post("/v1/predict", json={"prompt": words[0]}).get_json()
+    for i, word in enumerate(words[1:], 1):
+        response = clients[i % len(clients)].post("/v1/predict", json={"prompt": word, "state": body["state"]})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+    return clients[len(words) % len(clients)].post("/v1/predict", json={"prompt": "", "state": body["state"], **last}).get_json()
+
+
+def assert_same_predictions(got: dict, expected: dict) -> None:
+    got, expected = words_of(got), words_of(expected)
+    assert list(got) == list(expected)
+    assert max(abs(got[w] - expected[w]) for w in expected) <= 1e-4
+
+
+@pytest.mark.parametrize("slack", [document_cache.SLACK, 16])
+@pytest.mark.parametrize("workers", ["one", "two", "no memory"])
+def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, slack, workers):
+    """One worker (its LRU hits), two alternating (each request rebuilds from the other's token), or a
+    worker that keeps nothing: the same predictions, prefix completion and copied words as the whole text."""
+    monkeypatch.setattr(document_cache, "SLACK", slack)
+    apps = {"one": [make_app(cache_models_dir)], "two": [make_app(cache_models_dir), make_app(cache_models_dir)],
+            "no memory": [make_app(cache_models_dir, cache_memory_mb=0)]}[workers]
+    clients = [a.test_client() for a in apps]
+    whole_client = make_app(cache_models_dir).test_client()
+    stores = [a.extensions["nextword_documents"] for a in apps]
+    for round, last in enumerate(({"k": 20}, {"k": 5, "prefix": "zor"}, {"k": 5, "prefix": "F"})):
+        whole = whole_client.post("/v1/predict", json={"prompt": LONG, **last}).get_json()
+        assert_same_predictions(type_word_by_word(clients, LONG, **last), whole)
+        if round == 0:  # (later rounds are issued the same tokens again, and may find them)
+            continued = len(LONG.split(" "))
+            assert sum(s.hits for s in stores) == (continued if workers == "one" else 0)
+            assert sum(s.misses for s in stores) == (0 if workers == "one" else continued)
+    zor = whole_client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor"}).get_json()
+    assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
+
+
+def test_a_history_of_2000_words_at_the_default_window(tiny_models_dir, tmp_path):
+    """W = 2,000 (the default) and a text of over 2,000 words in pieces of 1-6 words, most to one worker and
+    some to another (hits and rebuilds mixed): the whole text's answer, copied word included."""
+    models_dir = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, models_dir)
+    save_tuned_version(load_latest(tiny_models_dir), CacheSettings(weight=0.3, flatness=0.5, window=2000), {}, models_dir)
+    apps = [make_app(models_dir), make_app(models_dir)]
+    clients = [a.test_client() for a in apps]
+    words = (TEXT * 60).split()  # 2,160 words
+    assert len(words) > 2000
+    rng = np.random.default_rng(0)
+    body, start, sent = None, 0, 0
+    while start < len(words):
+        step = int(rng.integers(1, 7))
+        payload = {"prompt": " ".join(words[start : start + step])} | ({"state": body["state"]} if body else {})
+        body = clients[int(rng.random() < 0.2)].post("/v1/predict", json=payload).get_json()
+        start, sent = start + step, sent + 1
+    whole = clients[0].post("/v1/predict", json={"prompt": " ".join(words), "k": 20}).get_json()
+    typed = clients[0].post("/v1/predict", json={"prompt": "", "state": body["state"], "k": 20}).get_json()
+    assert_same_predictions(typed, whole)
+    zor = clients[1].post("/v1/predict", json={"prompt": "", "state": body["state"], "prefix": "zor"}).get_json()
+    assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
+    stores = [a.extensions["nextword_documents"] for a in apps]
+    assert sum(s.hits for s in stores) > sent / 2 and sum(s.misses for s in stores) > sent / 10
+
+
+@pytest.fixture(scope="module")
+def lstm_cache_models_dir(tmp_path_factory, tiny_corpus) -> Path:
+    """A two-layer LSTM with cache settings: a state of two parts (h, c) in the snapshot and the token."""
+    models_dir = tmp_path_factory.mktemp("lstm-cache-models")
+    path = train(tiny_train_config(tiny_corpus, models_dir, cell="lstm", num_layers=2))
+    save_tuned_version(load_version(path), SETTINGS, {}, models_dir)
+    return models_dir
+
+
+def test_word_by_word_matches_the_whole_text_with_an_lstm(lstm_cache_models_dir, monkeypatch):
+    monkeypatch.setattr(document_cache, "SLACK", 16)
+    clients = [make_app(lstm_cache_models_dir).test_client() for _ in range(2)]
+    for last in ({"k": 20}, {"k": 5, "prefix": "zor"}):
+        whole = clients[0].post("/v1/predict", json={"prompt": LONG, **last}).get_json()
+        assert_same_predictions(type_word_by_word(clients, LONG, **last), whole)
+
+
+def test_the_cache_changes_the_answer_and_cache_false_is_the_model_alone(cache_models_dir, tiny_models_dir):
+    cached = make_app(cache_models_dir).test_client()
+    plain = make_app(tiny_models_dir).test_client()  # the same weights, a version without cache settings
+    prompt = TEXT + "I grew up in"
+    with_cache = cached.post("/v1/predict", json={"prompt": prompt, "k": 10}).get_json()
+    without = cached.post("/v1/predict", json={"prompt": prompt, "k": 10, "cache": False}).get_json()
+    today = plain.post("/v1/predict", json={"prompt": prompt, "k": 10}).get_json()
+    assert without["predictions"] == today["predictions"]
+    assert with_cache["predictions"] != without["predictions"]
+    assert raw_token(without["state"])[:4] == raw_token(today["state"])[:4] == b"NWS1"
+    assert raw_token(with_cache["state"])[:4] == b"NWS2"
+    # Off per request, word by word too, from either kind of token: the model's own continuation.
+    for token in (with_cache["state"], without["state"]):
+        body = cached.post("/v1/predict", json={"prompt": "Zorblax", "state": token, "cache": False}).get_json()
+        expected = plain.post("/v1/predict", json={"prompt": prompt + " Zorblax"}).get_json()
+        assert body["predictions"] == expected["predictions"]
+    # A version without cache settings: "cache" changes nothing.
+    assert plain.post("/v1/predict", json={"prompt": prompt, "k": 10, "cache": True}).get_json() == today
+
+
+def test_models_shows_the_cache_settings(cache_models_dir, tiny_models_dir):
+    info = make_app(cache_models_dir).test_client().get("/v1/models").get_json()
+    assert info["cache"] == {"enabled": True, **SETTINGS.as_json()}
+    assert make_app(tiny_models_dir).test_client().get("/v1/models").get_json()["cache"]["enabled"] is False
+
+
+def test_a_token_without_recipe_starts_the_cache_at_its_state(cache_models_dir):
+    client = make_app(cache_models_dir).test_client()
+    first = client.post("/v1/predict", json={"prompt": TEXT, "cache": False}).get_json()
+    body = client.post("/v1/predict", json={"prompt": "I grew up in", "state": first["state"], "k": 10}).get_json()
+    assert body["predictions"] and raw_token(body["state"])[:4] == b"NWS2"
+
+
+def test_one_token_continued_twice_gives_each_text_its_own_answer(cache_models_dir):
+    """The LRU entry of a token is shared, never changed: two continuations of it do not mix."""
+    app = make_app(cache_models_dir)
+    client, whole = app.test_client(), make_app(cache_models_dir).test_client()
+    start = client.post("/v1/predict", json={"prompt": TEXT}).get_json()["state"]
+    for ending in ("I grew up in Zorblax .", "She poured milk into her", "I grew up in Zorblax ."):
+        body = client.post("/v1/predict", json={"prompt": ending, "state": start, "k": 10}).get_json()
+        assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": TEXT + ending, "k": 10}).get_json())
+    assert app.extensions["nextword_documents"].hits == 3
+
+
+def test_altered_or_foreign_recipe_tokens_are_refused(cache_models_dir, tiny_models_dir):
+    app = make_app(cache_models_dir)
+    client = app.test_client()
+    token = client.post("/v1/predict", json={"prompt": LONG}).get_json()["state"]
+    raw = raw_token(token)
+    assert raw[:4] == b"NWS2"
+    for position in (10, len(raw) // 2, len(raw) - 40, len(raw) - 1):
+        flipped = bytearray(raw)
+        flipped[position] ^= 4
+        assert_error(client.post("/v1/predict", json={"prompt": "the", "state": b64(bytes(flipped))}), 422, "invalid_state")
+    for cut in (token[:-1], token[:-50], token[: len(token) // 2]):
+        assert_error(client.post("/v1/predict", json={"prompt": "the", "state": cut}), 422, "invalid_state")
+    other_secret = make_app(cache_models_dir, state_secret="another-secret-" * 2).test_client()
+    assert_error(other_secret.post("/v1/predict", json={"prompt": "the", "state": token}), 422, "invalid_state")
+    # The same secret, another model version: a 409 both ways, with and without the cache.
+    plain = make_app(tiny_models_dir).test_client()
+    assert_error(plain.post("/v1/predict", json={"prompt": "the", "state": token}), 409, "state_model_mismatch")
+    old = plain.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
+    assert_error(client.post("/v1/predict", json={"prompt": "the", "state": old}), 409, "state_model_mismatch")
+    # Generation reads the state of a token with a recipe.
+    assert client.post("/v1/generate", json={"prompt": "the", "state": token, "max_words": 2}).status_code == 200
+
+
+def test_recipes_the_service_would_not_issue_are_refused(cache_models_dir):
+    """Signed with the right key, yet longer than the window allows, or with ids outside the vocabulary:
+    a 422, never a 5xx or work proportional to them."""
+    app = make_app(cache_models_dir)
+    client = app.test_client()
+    signer, version = app.extensions["nextword_signer"], app.extensions["nextword"].predictor.version
+    predictor = app.extensions["nextword"].predictor
+    state = predictor.state_to_array(predictor.advance(predictor.encode("the clouds"))).copy()
+    limit = SETTINGS.window + document_cache.SLACK
+    good = signer.encode(version, state, Recipe(None, [5] * limit, [None] * limit))
+    assert client.post("/v1/predict", json={"prompt": "the", "state": good}).status_code == 200
+    too_many = signer.encode(version, state, Recipe(None, [5] * (limit + 1), [None] * (limit + 1)))
+    out_of_vocabulary = signer.encode(version, state, Recipe(state, [10**6], [None]))
+    empty = signer.encode(version, state, Recipe(None, [], []))
+    rng = np.random.default_rng(0)
+    noise = [str(rng.integers(10**15, 10**16)) * 3 for _ in range(1000)]  # incompressible, many bytes per position
+    too_long = signer.encode(version, state, Recipe(None, [0] * 1000, noise))
+    assert len(too_long) > document_cache.max_token_chars(predictor)
+    for bad in (too_many, out_of_vocabulary, empty, too_long):
+        response = client.post("/v1/predict", json={"prompt": "the", "state": bad})
+        assert_error(response, 422, "invalid_state")
+
+
+def test_tokens_stay_bounded_with_many_words_outside_the_vocabulary(cache_models_dir):
+    client = make_app(cache_models_dir).test_client()
+    rng = np.random.default_rng(1)
+    invented = " ".join("Q" + "".join(rng.choice(list("bcdfghjklmnpqrstvwxz"), 12)) for _ in range(1000))
+    body = client.post("/v1/predict", json={"prompt": invented}).get_json()
+    predictor = load_latest(cache_models_dir)
+    assert len(body["state"]) <= 2 * SPELLING_BUDGET + 4 * 4 * predictor.model.config.hidden_size
+    assert client.post("/v1/predict", json={"prompt": "Qb", "state": body["state"]}).status_code == 200
+
+
+def test_the_spelling_budget_keeps_the_newest():
+    spellings = [None, "aaaa", None, "bbbb", "aaaa"] * 2
+    assert within_budget(spellings) == spellings
+    many = [f"{i:08d}" for i in range(2 * SPELLING_BUDGET // 8)]
+    kept = within_budget(many)
+    assert kept[-1] == many[-1] and kept[0] is None
+    assert sum(len(s) for s in kept if s) <= SPELLING_BUDGET
+
+
+class FakeCache:
+    def __init__(self, n: int) -> None:
+        self.keys = np.zeros((n, 8), np.float32)
+
+    def to_arrays(self):
+        return self.keys, np.zeros(len(self.keys), np.int64), [None] * len(self.keys)
+
+
+def test_the_lru_is_bounded_in_bytes_and_in_count():
+    store = CacheStore(max_bytes=100_000, max_entries=50)
+    for i in range(200):
+        store.put(i.to_bytes(4, "big"), FakeCache(100))  # 100 × 8 × 4 + 800 + overhead ≈ 4.5 kB
+        assert store.bytes <= 100_000 and len(store) <= 50
+    assert len(store) == 100_000 // (3200 + 800 + document_cache.ENTRY_OVERHEAD)
+    assert store.get((199).to_bytes(4, "big")) is not None and store.get((0).to_bytes(4, "big")) is None
+    store.put(b"huge", FakeCache(10_000))  # larger than the whole budget: not kept
+    assert store.get(b"huge") is None and store.bytes <= 100_000
+    small = CacheStore(max_bytes=10**9, max_entries=3)
+    for i in range(10):
+        small.put(bytes([i]), FakeCache(1))
+    assert len(small) == 3
