@@ -4,17 +4,18 @@
     predictor = Predictor(load_version(Path("models") / version))
 
 rnn_lm.py (the network), tokenizer.py, checkpoint.py (versions on disk: safetensors, manifest,
-atomic writes, no unpickling), predict.py (the Predictor), fast_step.py (its numpy path for one
+atomic writes, no unpickling), predict.py (the Predictor), cache.py (its document cache), fast_step.py (its numpy path for one
 word at a time) and quantize.py (int8). Training lives in model/training/, evaluation and research
 in model/evaluation/. Nothing here imports Flask; `__all__` is exactly what service/ imports
 (tests/test_layout.py checks it).
 """
+from model.cache import DocumentCache
 from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
 from model.predict import GREEDY_BELOW_TEMPERATURE, EmptyPromptError, Predictor
 from model.quantize import quantize_int8
 from model.rnn_lm import State
 
 __all__ = [
-    "GREEDY_BELOW_TEMPERATURE", "CheckpointError", "EmptyPromptError", "Predictor", "State", "list_versions", "load_version",
-    "quantize_int8", "share_weights",
+    "GREEDY_BELOW_TEMPERATURE", "CheckpointError", "DocumentCache", "EmptyPromptError", "Predictor", "State",
+    "list_versions", "load_version", "quantize_int8", "share_weights",
 ]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import EmptyPromptError, Predictor, State
+from model import DocumentCache, EmptyPromptError, Predictor, State
 from service.state_token import (
     COUNT,
     HEADER,
@@ -69,7 +69,7 @@ def max_token_chars(predictor: Predictor) -> int:
 class Reading:
     """One request's outcome: where the text now is, its cache, and the recipe to put in the token."""
     state: State
-    cache: object  # model.cache.DocumentCache (the service imports only what model/__init__ exports)
+    cache: DocumentCache
     recipe: Recipe
     rebuilt: int  # tokens re-read to rebuild the cache (0 on an LRU hit)
 
