@@ -161,16 +161,19 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
             total += len(outputs[-1].targets)
     if not total:
         raise ValueError("no text to tune the cache on")
-    plain = -sum(float(np.log(np.maximum(o.model_probs, 1e-300)).sum()) for o in outputs) / total
-    cached = [cache_probs_grid(o, flatness_grid, window_grid) for o in outputs]
+    # All passages' targets side by side: each setting is then one vectorised sum.
+    model_probs = np.concatenate([o.model_probs for o in outputs])
+    entropies = np.concatenate([o.entropy for o in outputs])
+    plain = -float(np.log(np.maximum(model_probs, 1e-300)).sum()) / total
+    per_passage = [cache_probs_grid(o, flatness_grid, window_grid) for o in outputs]
     grid = []
     for window in window_grid:
         for flatness in flatness_grid:
+            cached = np.concatenate([c[flatness, window] for c in per_passage])
             for scale in entropy_grid:
                 for weight in weights:
                     s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale)
-                    ll = sum(mixed_log_likelihood(o.model_probs, c[flatness, window], cache_share(s, o.entropy))
-                             for o, c in zip(outputs, cached))
+                    ll = mixed_log_likelihood(model_probs, cached, cache_share(s, entropies))
                     grid.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
                                  "perplexity": round(math.exp(-ll / total), 3)})
     best = min(grid, key=lambda row: row["perplexity"])
