@@ -43,7 +43,9 @@ BLOCK = 512  # queries per matrix product
 WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.91, 0.025))
 ENTROPY_GRID = (0.0, 2.0, 3.0, 4.0, 6.0)  # S of CacheSettings.entropy_scale; 0: a fixed λ
 FLATNESS_GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
-WINDOW_GRID = (500, 1000, 2000, 4000)
+# W stops at 2,000: on the english model's validation split W = 4,000 lowered perplexity by 0.1% more
+# (44.04 against 44.09) for twice the memory per document and twice the rebuild time in the service.
+WINDOW_GRID = (500, 1000, 2000)
 
 
 @dataclass
