@@ -141,6 +141,8 @@ class CacheInfo(BaseModel):
     flatness: float = Field(description="θ: how sharply the closest earlier contexts are preferred")
     window: int = Field(description="W: the last W words of the text are remembered")
     copy_unknown: bool = Field(description="words outside the vocabulary are offered as written in the text")
+    entropy_scale: float = Field(description="S: the cache's share is λ·min(1, H/S), H the model's entropy in nats; "
+                                             "0: always λ")
 
 
 class Health(BaseModel):
