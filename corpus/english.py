@@ -1,7 +1,7 @@
 """Build the real-English corpus: encyclopedia, fiction and dialogue text plus the long-range cue passages.
 
-    python -m corpus.english --wikitext ../shared/data/wikitext-2 \
-        --fiction ../shared/data/gutenberg-fiction --dialogue ../shared/data/sgd-partial --out-dir data/english
+    python -m corpus.english --wikitext DATA/wikitext-2 --fiction DATA/gutenberg-fiction \
+        --dialogue DATA/sgd-partial --out-dir data/english     # DATA: where the text folders are (make english)
 
 Each source is a folder holding train / valid / test text, as `NAME.txt` or `NAME.txt.xz`; any of
 them may be left out, and a folder of your own text in the same shape can stand in for any of them

@@ -1,9 +1,9 @@
 """Perplexity with the document cache, computed for whole texts at once, and the tuning of λ, θ and W.
 
     python -m model.evaluation.cache_scoring --version-dir models-english/V \\
-        --tune ../shared/data/wikitext-2/valid.txt --per-article --save     # a new version with cache.json
+        --tune data/english/valid.txt --passages --save       # a new version with cache.json
     python -m model.evaluation.cache_scoring --version-dir models-english/V \\
-        --score ../shared/data/wikitext-2/test.txt --per-article
+        --score WIKITEXT/test.txt --per-article               # make evaluate-text names the file
 
 The cache (model/cache.py) is defined position by position, as the service reads a document; scoring
 a 250k-token text that way would take an hour in Python. Here the same quantities come from matrix
