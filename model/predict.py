@@ -258,7 +258,7 @@ class Predictor:
         in numpy where the model allows (model/fast_step.py). With a non-empty document cache: from
         the whole mixed distribution, words copied from the document included."""
         if cache is not None and len(cache) and cache.settings.enabled:
-            return self._top_words_cached(state, k, prefix, cache)
+            return self.top_from_mixture(self.mixed_distribution(state, cache), k, prefix)
         if not prefix and self._numpy_top is not None:
             forms = self.tokenizer.display_forms
             hidden = (state[0] if isinstance(state, tuple) else state).numpy()[-1, 0]  # as _output, without a torch call
@@ -272,9 +272,6 @@ class Predictor:
             if quick is not None:
                 return quick
         return self.top_k(self.next_word_probabilities(state), k, prefix)
-
-    def _top_words_cached(self, state: State, k: int, prefix: str | None, cache: DocumentCache) -> list[Prediction]:
-        return self.top_from_mixture(self.mixed_distribution(state, cache), k, prefix)
 
     def mixed_distribution(self, state: State, cache: DocumentCache) -> CacheWords:
         """The model's next-word distribution after `state` with the document cache mixed in."""
