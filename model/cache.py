@@ -167,16 +167,7 @@ class DocumentCache:
         lam = self.share(np.asarray(model_probs, dtype=np.float64))
         return float((1 - lam) * model_probs[target] + lam * weights[self.words == target].sum())
 
-    # ------------------------------------------------------------ the cache as data (a state token carries it)
+    # ------------------------------------------------------------ the cache as data (the service's LRU measures it)
 
     def to_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         return self.keys, self.words, list(self.spellings)
-
-    @classmethod
-    def from_arrays(cls, settings: CacheSettings, unk_id: int, keys: np.ndarray, words: np.ndarray,
-                    spellings: list[str | None]) -> DocumentCache:
-        if keys.ndim != 2 or len(keys) != len(words) or len(words) != len(spellings) or len(words) > settings.window:
-            raise ValueError("cache arrays do not fit together or exceed the window")
-        cache = cls(settings, keys.shape[1], unk_id)
-        cache.keys, cache.words, cache.spellings = keys.astype(np.float32), words.astype(np.int64), list(spellings)
-        return cache

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.cache import CacheSettings, DocumentCache, cache_share, entropy, load_settings
+from model.cache import CacheSettings, cache_share, entropy, load_settings
 from model.checkpoint import load_latest, load_version
 from model.evaluation import cache_scoring
 from model.predict import Predictor
@@ -119,8 +119,6 @@ def test_cache_is_bounded_by_its_window(predictor):
     cache = predictor.new_cache(settings)
     predictor.predict(TEXT * 3, cache=cache)
     assert len(cache) == 7 and cache.keys.shape == (7, predictor.model.config.hidden_size) and len(cache.spellings) == 7
-    with pytest.raises(ValueError):
-        DocumentCache.from_arrays(settings, 0, np.zeros((8, 4), np.float32), np.zeros(8, np.int64), [None] * 8)
 
 
 @pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
