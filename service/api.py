@@ -160,6 +160,8 @@ def predict_with_cache(model: Predictor, req: PredictRequest):
         metrics.count_document_cache("hit" if cached is not None else "rebuilt")
     predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache)
     token, mac = signer().issue(model.version, model.state_to_array(reading.state), reading.recipe)
+    if reading.restored is not None and len(reading.restored):
+        store.put(before.mac, reading.restored)
     store.put(mac, reading.cache)
     return current_app.json.response({
         "predictions": [{"word": p.word, "probability": p.probability} for p in predictions],

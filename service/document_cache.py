@@ -72,6 +72,10 @@ class Reading:
     cache: DocumentCache
     recipe: Recipe
     rebuilt: int  # tokens re-read to rebuild the cache (0 on an LRU hit)
+    # On a rebuild: the cache as the incoming token describes it, before the new words. Kept under that
+    # token too, so the same token sent again to this worker (the next letters of a word being typed, a
+    # retry) is a hit; None on a hit.
+    restored: DocumentCache | None = None
 
 
 def check_recipe(predictor: Predictor, recipe: Recipe) -> None:
@@ -138,7 +142,9 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
             read(cut, old, at)
         else:
             read(0, old, snapshot)
+        restored = copy.copy(cache)  # reading the new words below replaces the arrays, never writes into them
     else:
+        restored = None
         cache = copy.copy(cached)  # DocumentCache.add replaces its arrays and list, never writes into them
         if 0 < cut < old:  # the snapshot moves into the words already read: re-run the recurrence there
             new_snapshot = predictor.state_to_array(predictor.advance(all_ids[:cut], snapshot)).copy()
@@ -154,7 +160,7 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     budgeted = within_budget(kept)
     if budgeted != kept and len(cache):
         cache.spellings = budgeted[len(budgeted) - len(cache):]  # a rebuild from the token gives exactly these
-    return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted), rebuilt)
+    return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted), rebuilt, restored)
 
 
 def cache_bytes(cache) -> int:

@@ -250,3 +250,16 @@ def test_the_lru_is_bounded_in_bytes_and_in_count():
     for i in range(10):
         small.put(bytes([i]), FakeCache(1))
     assert len(small) == 3
+
+
+def test_a_token_rebuilt_on_another_worker_is_kept_there(cache_models_dir):
+    """The letters of a word being typed reuse one token: the worker that did not issue it rebuilds once,
+    then finds it, with the whole text's answers each time."""
+    issuer, other = make_app(cache_models_dir), make_app(cache_models_dir)
+    token = issuer.test_client().post("/v1/predict", json={"prompt": LONG}).get_json()["state"]
+    whole = make_app(cache_models_dir).test_client()
+    client, store = other.test_client(), other.extensions["nextword_documents"]
+    for prefix in ("F", "Fr", "Fre"):
+        body = client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": prefix}).get_json()
+        assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": LONG, "prefix": prefix}).get_json())
+    assert (store.misses, store.hits) == (1, 2)
