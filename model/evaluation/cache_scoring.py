@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CACHE_FILE, CacheSettings, cache_share
+from model.cache import CACHE_FILE, CacheSettings, cache_share, load_settings
 from model.checkpoint import LoadedModel, load_latest, load_version, save_version
 from model.evaluation.real_text import read_lines, split_articles
 from model.rnn_lm import RNNLanguageModel
@@ -186,11 +186,17 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
             "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "grid": grid}
 
 
+def write_cache_files(directory: Path, settings: CacheSettings, tuning: dict) -> None:
+    """cache.json (the settings the Predictor loads) and cache_tuning.json (how they were chosen) in a
+    version being written: by the trainer (--tune-cache) and by save_tuned_version alike."""
+    (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
+    (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
+
+
 def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None) -> Path:
     """A new version: the same weights and vocabulary, with cache.json (the settings) and the tuning record."""
     def extras(directory: Path) -> None:
-        (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
-        (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
+        write_cache_files(directory, settings, tuning)
         for name in ("training_curve.png",):
             if (loaded.path / name).is_file():
                 shutil.copyfile(loaded.path / name, directory / name)
@@ -220,8 +226,6 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
-    from model.cache import load_settings
-
     settings = load_settings(loaded.path)
     result: dict = {"version": loaded.version}
     if a.tune:

@@ -9,7 +9,6 @@ and writes. A run that was not interrupted deletes the training state it saved (
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -138,8 +137,8 @@ def save_trained(trainer: Trainer, stopped_by: str, counts: dict[str, int], n_pa
 def tuned_cache(trainer: Trainer, metrics: dict) -> Callable[[Path], None]:
     """--tune-cache: the document cache's settings tuned on the validation split (model/evaluation/cache_scoring.py);
     returns what writes them into the new version (cache.json, cache_tuning.json)."""
-    from model.cache import CACHE_FILE, CacheSettings
-    from model.evaluation.cache_scoring import tune_passages
+    from model.cache import CacheSettings
+    from model.evaluation.cache_scoring import tune_passages, write_cache_files
 
     t0 = time.monotonic()
     tuning = tune_passages(trainer.model, trainer.splits["valid"], max_tokens=trainer.cfg.cache_tune_tokens)
@@ -148,10 +147,7 @@ def tuned_cache(trainer: Trainer, metrics: dict) -> Callable[[Path], None]:
     print(f"document cache tuned on {tuning['tokens']:,} validation tokens in {time.monotonic() - t0:.0f}s: {settings}; "
           f"validation perplexity {tuning['perplexity_without_cache']} → {tuning['perplexity_with_cache']}")
 
-    def write(directory: Path) -> None:
-        (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
-        (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
-    return write
+    return lambda directory: write_cache_files(directory, settings, tuning)
 
 
 def write_training_curve(metrics: dict, cfg: TrainConfig, directory: Path) -> None:
