@@ -27,6 +27,7 @@ Settings (λ `weight`, θ `flatness`, W `window`, S `entropy_scale`) are tuned o
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -94,30 +95,92 @@ class CacheWords:
     unknown: dict[str, tuple[str, float]]
 
 
+@dataclass(frozen=True)
+class CacheView:
+    """The cache's part of the mixture at one position (DocumentCache.view): the mixture is
+    (1 - share)·p_model, with <unk> at 0 where `unknown` is not empty, plus `mass` on `words`."""
+    share: float  # λ_t
+    words: np.ndarray  # (m,) distinct vocabulary ids, ascending
+    mass: np.ndarray  # (m,) float64: λ_t · p_cache of each (0 for <unk> where its words are copied)
+    unknown: dict[str, tuple[str, float]]  # copied words: lower-cased → (as last written, probability)
+
+
+class _Rows:
+    """Append-only storage that the caches of one document share: rows are written once, past the
+    frontier, and never changed after, so a cache that is a view of rows [start, end) stays valid while
+    later readers append. Reading a word then writes one key instead of copying the whole window
+    (4 MB for 2,000 keys of 512 floats), and the service's LRU entries for one document's successive
+    tokens share one copy (service/document_cache.py counts it once)."""
+
+    def __init__(self, capacity: int, hidden_size: int) -> None:
+        self.keys = np.empty((capacity, hidden_size), dtype=np.float32)  # (capacity, H)
+        self.words = np.empty(capacity, dtype=np.int64)  # (capacity,)
+        self.frontier = 0  # rows written so far
+        self._lock = threading.Lock()  # gthread workers may extend one document from two threads
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.words.nbytes
+
+    def claim(self, end: int, n: int) -> bool:
+        """Rows [end, end + n) for the cache that ends at `end`, if no one wrote past it and they fit."""
+        with self._lock:
+            if self.frontier != end or end + n > len(self.words):
+                return False
+            self.frontier = end + n
+            return True
+
+
 class DocumentCache:
-    """The last `window` (key, next word) pairs of one document, for one reader at a time."""
+    """The last `window` (key, next word) pairs of one document, for one reader at a time.
+
+    `add` changes this object, never the rows another cache sees: copy.copy(cache) is a snapshot."""
 
     def __init__(self, settings: CacheSettings, hidden_size: int, unk_id: int) -> None:
         self.settings = settings
         self.unk_id = unk_id
-        self.keys = np.zeros((0, hidden_size), dtype=np.float32)  # (n, H): h_i
-        self.words = np.zeros(0, dtype=np.int64)  # (n,): x_{i+1}, a vocabulary id (unk_id outside it)
+        self.hidden_size = hidden_size
+        self._rows = _Rows(0, hidden_size)
+        self._start = self._end = 0  # this cache is rows [start, end) of _rows
         self.spellings: list[str | None] = []  # (n,): x_{i+1} as written where it is unk_id, else None
 
+    @property
+    def keys(self) -> np.ndarray:
+        """(n, H) float32: h_i, the hidden state after which words[i] came."""
+        return self._rows.keys[self._start:self._end]
+
+    @property
+    def words(self) -> np.ndarray:
+        """(n,) int64: x_{i+1}, a vocabulary id (unk_id outside it)."""
+        return self._rows.words[self._start:self._end]
+
     def __len__(self) -> int:
-        return len(self.words)
+        return self._end - self._start
 
     def add(self, keys: np.ndarray, words: list[int], spellings: list[str | None] | None = None) -> None:
         """Append pairs: keys (n, H) are the hidden states after which `words` (n,) came."""
         if len(keys) != len(words):
             raise ValueError(f"{len(keys)} keys for {len(words)} words")
-        if not len(words):
+        n = len(words)
+        if not n:
             return
-        spellings = spellings if spellings is not None else [None] * len(words)
+        spellings = spellings if spellings is not None else [None] * n
         keep = self.settings.window
-        self.keys = np.concatenate([self.keys, np.asarray(keys, dtype=np.float32)])[-keep:]
-        self.words = np.concatenate([self.words, np.asarray(words, dtype=np.int64)])[-keep:]
-        self.spellings = (self.spellings + [s if w == self.unk_id else None for w, s in zip(words, spellings)])[-keep:]
+        keys, words = np.asarray(keys, dtype=np.float32)[-keep:], np.asarray(words, dtype=np.int64)[-keep:]
+        if not self._rows.claim(self._end, len(words)):
+            # Move to new rows with room to grow by half (at least 256), never beyond two windows: a full
+            # window is copied once per window/2 words read, and the rows cost at most 1.5x what is used.
+            old = min(len(self), keep - len(words))
+            rows = _Rows(min(2 * keep, max(256, 3 * (old + len(words)) // 2)), self.hidden_size)
+            rows.keys[:old], rows.words[:old] = self.keys[len(self) - old:], self.words[len(self) - old:]
+            rows.frontier = old
+            self._rows, self._start, self._end = rows, 0, old
+            rows.claim(old, len(words))
+        end = self._end + len(words)
+        self._rows.keys[self._end:end], self._rows.words[self._end:end] = keys, words
+        self._end, self._start = end, max(self._start, end - keep)
+        marks = [s if w == self.unk_id else None for w, s in zip(words.tolist(), spellings[-len(words):])]
+        self.spellings = (self.spellings + marks)[-keep:]
 
     def weights(self, query: np.ndarray) -> np.ndarray:
         """(n,) softmax over the pairs of θ h_t · h_i: each pair's share of the cache distribution."""
@@ -132,32 +195,41 @@ class DocumentCache:
             return self.settings.weight
         return float(cache_share(self.settings, entropy(model_probs)))
 
+    def view(self, query: np.ndarray, model_entropy: float, model_unk: float) -> CacheView:
+        """The cache's part of the mixture at hidden state `query` (H,), sparse: `mix` is (1 - λ_t)·p_model
+        plus this. The model enters only through its entropy (for λ_t) and its <unk> probability (what the
+        copied words share), so a caller can rank the mixture without building it over the vocabulary."""
+        lam = float(cache_share(self.settings, model_entropy))
+        weights = self.weights(query)  # (n,)
+        words, inverse = np.unique(self.words, return_inverse=True)  # (m,) distinct ids, ascending
+        cache = np.bincount(inverse, weights=weights)  # (m,) p_cache of each
+        unknown: dict[str, tuple[str, float]] = {}
+        at = int(np.searchsorted(words, self.unk_id))
+        if self.settings.copy_unknown and at < len(words) and words[at] == self.unk_id and cache[at] > 0:
+            # The cache's <unk> mass, and the model's, go to the words written there.
+            for i in np.flatnonzero(self.words == self.unk_id):
+                spelling = self.spellings[i]
+                if not spelling:
+                    continue
+                share = weights[i] / cache[at]
+                key = spelling.lower()
+                _, before = unknown.get(key, (spelling, 0.0))
+                unknown[key] = (spelling, before + lam * weights[i] + (1 - lam) * model_unk * share)
+            if unknown:
+                cache[at] = 0.0
+        return CacheView(lam, words, lam * cache, unknown)
+
     def mix(self, model_probs: np.ndarray, query: np.ndarray) -> CacheWords:
         """The mixture of the model's next-word distribution (V,) with the cache's, at hidden state `query` (H,)."""
         probs = np.asarray(model_probs, dtype=np.float64)
         if not len(self) or not self.settings.enabled:
             return CacheWords(probs, {})
-        lam = self.share(probs)
-        weights = self.weights(query)
-        cache = np.bincount(self.words, weights=weights, minlength=len(probs))  # (V,)
-        unknown: dict[str, tuple[str, float]] = {}
-        if self.settings.copy_unknown and cache[self.unk_id] > 0:
-            # The cache's <unk> mass, and the model's, go to the words written there.
-            model_unk = probs[self.unk_id]
-            unk_mass = cache[self.unk_id]
-            for i in np.flatnonzero(self.words == self.unk_id):
-                spelling = self.spellings[i]
-                if not spelling:
-                    continue
-                share = weights[i] / unk_mass
-                key = spelling.lower()
-                _, before = unknown.get(key, (spelling, 0.0))
-                unknown[key] = (spelling, before + lam * weights[i] + (1 - lam) * model_unk * share)
-            if unknown:
-                cache[self.unk_id] = 0.0
-                probs = probs.copy()
-                probs[self.unk_id] = 0.0
-        return CacheWords((1 - lam) * probs + lam * cache, unknown)
+        view = self.view(query, entropy(probs) if self.settings.entropy_scale > 0 else 0.0, probs[self.unk_id])
+        mixed = (1 - view.share) * probs
+        if view.unknown:
+            mixed[self.unk_id] = 0.0
+        mixed[view.words] += view.mass  # the ids are distinct
+        return CacheWords(mixed, view.unknown)
 
     def mixed_target_probability(self, model_probs: np.ndarray, query: np.ndarray, target: int) -> float:
         """p(target) under the mixture, counting <unk> as a word (perplexity on a vocabulary's tokens)."""
@@ -171,3 +243,7 @@ class DocumentCache:
 
     def to_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         return self.keys, self.words, list(self.spellings)
+
+    def storage(self) -> tuple[object, int]:
+        """The rows this cache is a view of, shared with the caches it was copied from or to, and their bytes."""
+        return self._rows, self._rows.nbytes

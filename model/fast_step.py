@@ -132,7 +132,7 @@ class NumpyTopK:
             self.offerable = offerable[offerable < self.shortlist]
             bounds = output.cutoffs  # cluster i holds ids bounds[i] up to bounds[i + 1]
             self.tails = [(_view(tail[0].weight), _view(tail[1].weight)) for tail in output.tail]
-            self.tail_starts = bounds[:-1]
+            self.tail_starts, self.tail_ends = bounds[:-1], bounds[1:]
             self.offerable_in_tail = [offerable[(offerable >= lo) & (offerable < hi)]  # word ids
                                       for lo, hi in zip(bounds[:-1], bounds[1:])]
             self.offerable_in_tail_local = [ids - lo for ids, lo in zip(self.offerable_in_tail, self.tail_starts)]
@@ -162,6 +162,19 @@ class NumpyTopK:
         """Logits of the words of tail `cluster` (ids cutoffs[cluster] up to cutoffs[cluster + 1])."""
         projection, words = self.tails[cluster]
         return words @ (projection @ hidden)
+
+    def log_probs(self, hidden: np.ndarray) -> np.ndarray:
+        """hidden (H,) float32 → (V,) float32 log-probabilities of every token, as the model's log_probs."""
+        shifted, log_sum = _shifted_and_log_sum(self._logits(hidden))
+        if not self.adaptive:
+            return shifted - log_sum
+        head = shifted - log_sum  # (S + C,): the shortlist's words, then each tail cluster
+        out = np.empty(self.tail_ends[-1], dtype=np.float32)
+        out[: self.shortlist] = head[: self.shortlist]
+        for cluster, (lo, hi) in enumerate(zip(self.tail_starts, self.tail_ends)):
+            words, words_log_sum = _shifted_and_log_sum(self.tail_logits(hidden, cluster))
+            out[lo:hi] = words - (words_log_sum - head[self.shortlist + cluster])
+        return out
 
     def top(self, hidden: np.ndarray, k: int) -> list[tuple[int, float]]:
         """hidden (H,) float32 → the k most likely offerable (word id, probability), most likely first.

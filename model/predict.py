@@ -95,6 +95,7 @@ class Predictor:
         # Never offer <unk>, <eos>, <pad> or punctuation as a next word.
         self.offerable = torch.tensor(self.tokenizer.word_mask())
         self._offerable_ids = torch.nonzero(self.offerable).squeeze(1)
+        self._offerable_mask, self._offerable_ids_np = self.offerable.numpy(), self._offerable_ids.numpy()
         # Offerable words sorted by their lower-cased spelling: a prefix selects a contiguous range
         # by bisection instead of a scan of the vocabulary per request, whatever its case (and
         # whether or not the vocabulary keeps case).
@@ -258,11 +259,12 @@ class Predictor:
         in numpy where the model allows (model/fast_step.py). With a non-empty document cache: from
         the whole mixed distribution, words copied from the document included."""
         if cache is not None and len(cache) and cache.settings.enabled:
+            if self._numpy_top is not None:
+                return self._top_mixed(self._hidden(state), cache, k, prefix)
             return self.top_from_mixture(self.mixed_distribution(state, cache), k, prefix)
         if not prefix and self._numpy_top is not None:
             forms = self.tokenizer.display_forms
-            hidden = (state[0] if isinstance(state, tuple) else state).numpy()[-1, 0]  # as _output, without a torch call
-            return [Prediction(forms[i], round(p, 6)) for i, p in self._numpy_top.top(hidden, k)]
+            return [Prediction(forms[i], round(p, 6)) for i, p in self._numpy_top.top(self._hidden(state), k)]
         return self._top_words_torch(state, k, prefix)
 
     @torch.inference_mode()
@@ -273,6 +275,50 @@ class Predictor:
                 return quick
         return self.top_k(self.next_word_probabilities(state), k, prefix)
 
+    @staticmethod
+    def _hidden(state: State) -> np.ndarray:
+        """(H,) float32: _output as a numpy view, without a torch call."""
+        return (state[0] if isinstance(state, tuple) else state).numpy()[-1, 0]
+
+    def _top_mixed(self, hidden: np.ndarray, cache: DocumentCache, k: int, prefix: str | None) -> list[Prediction]:
+        """top_from_mixture(mixed_distribution(...)) without the mixture over the whole vocabulary: a word
+        the cache gives nothing ranks as the model ranks it, so the k best of the mixture are among the
+        model's k best and the cache's words (model/cache.py, DocumentCache.view)."""
+        log_probs = self._numpy_top.log_probs(hidden)  # (V,) float32
+        probs = np.exp(log_probs)
+        model_entropy = float(-(probs @ log_probs)) if cache.settings.entropy_scale > 0 else 0.0
+        view = cache.view(hidden, model_entropy, float(probs[self.tokenizer.unk_id]))
+        if prefix:
+            ids = self._prefix_ids(prefix).numpy()  # (n,)
+            allowed = np.zeros(len(probs), dtype=bool)
+            allowed[ids] = True
+        else:
+            ids, allowed = self._offerable_ids_np, self._offerable_mask
+        copied = self._copied(view.unknown, prefix)
+        if not len(ids) and not copied:
+            return []
+        in_cache = allowed[view.words]
+        cache_ids, cache_mass = view.words[in_cache], view.mass[in_cache]  # (c,), ids ascending
+        model_part = probs[ids]  # (n,)
+        best = ids[np.argpartition(-model_part, k - 1)[:k]] if len(ids) > k else ids
+        candidates = np.union1d(best, cache_ids)  # ascending
+        at = np.minimum(np.searchsorted(cache_ids, candidates), max(len(cache_ids) - 1, 0))
+        added = np.where(cache_ids[at] == candidates, cache_mass[at], 0.0) if len(cache_ids) else 0.0
+        mixed = (1 - view.share) * probs[candidates].astype(np.float64) + added  # (m,)
+        top = np.argsort(-mixed, kind="stable")[:k]
+        forms = self.tokenizer.display_forms
+        ranked = sorted([(forms[i], p) for i, p in zip(candidates[top].tolist(), mixed[top].tolist())] + copied,
+                        key=lambda pair: -pair[1])
+        total = ((1 - view.share) * float(model_part.sum(dtype=np.float64)) + float(cache_mass.sum())
+                 + sum(p for _, p in copied)) if prefix else 1.0
+        return [Prediction(word, round(p / max(total, 1e-30), 6)) for word, p in ranked[:k]]
+
+    @staticmethod
+    def _copied(unknown: dict[str, tuple[str, float]], prefix: str | None) -> list[tuple[str, float]]:
+        """The copied words (model/cache.py) a prefix allows, as (spelling, probability)."""
+        key = normalize_prefix(prefix) if prefix else ""
+        return [(spelling, p) for lowered, (spelling, p) in unknown.items() if lowered.startswith(key) and is_word(spelling)]
+
     def mixed_distribution(self, state: State, cache: DocumentCache) -> CacheWords:
         """The model's next-word distribution after `state` with the document cache mixed in."""
         return cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
@@ -281,9 +327,7 @@ class Predictor:
         """The k likeliest offerable words of a distribution over the vocabulary plus copied words
         (model/cache.py); with a prefix only words starting with it, renormalised over those."""
         ids = (self._prefix_ids(prefix) if prefix else self._offerable_ids).numpy()
-        key = normalize_prefix(prefix) if prefix else ""
-        copied = [(spelling, p) for lowered, (spelling, p) in mixed.unknown.items()
-                  if lowered.startswith(key) and is_word(spelling)]
+        copied = self._copied(mixed.unknown, prefix)
         if not len(ids) and not copied:
             return []
         in_vocab = mixed.probs[ids]  # (n,)

@@ -163,18 +163,23 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted), rebuilt, restored)
 
 
-def cache_bytes(cache) -> int:
-    keys, words, spellings = cache.to_arrays()
-    return keys.nbytes + words.nbytes + sum(len(s) for s in spellings if s) + ENTRY_OVERHEAD
+def footprint(cache) -> tuple[object, int, int]:
+    """(the rows it shares with the caches of its document, their bytes, its own bytes beyond them)."""
+    rows, shared = cache.storage()
+    return rows, shared, sum(len(s) for s in cache.spellings if s) + ENTRY_OVERHEAD
 
 
 class CacheStore:
     """The document caches this worker built lately, by the signature of the token issued with each:
-    bounded in bytes and in count, least recently used out first. Entries are never changed in place."""
+    bounded in bytes and in count, least recently used out first. Entries are never changed in place.
+
+    The caches of one document's successive tokens share their rows (model/cache.py): those are counted
+    once, while any entry holds them, so the budget is what the entries really keep alive."""
 
     def __init__(self, max_bytes: int, max_entries: int = 4096) -> None:
         self.max_bytes, self.max_entries = max_bytes, max_entries
-        self._entries: OrderedDict[bytes, tuple[object, int]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[object, int, object]] = OrderedDict()  # cache, own bytes, rows
+        self._rows: dict[object, list[int]] = {}  # rows → [entries holding them, their bytes]
         self.bytes = 0
         self.hits = self.misses = 0
         self._lock = threading.Lock()  # gthread workers answer requests on several threads
@@ -193,14 +198,24 @@ class CacheStore:
             return entry[0]
 
     def put(self, key: bytes, cache) -> None:
-        size = cache_bytes(cache)
+        rows, shared, own = footprint(cache)
         with self._lock:
             if key in self._entries:
-                self.bytes -= self._entries.pop(key)[1]
-            if size > self.max_bytes:
+                self._drop(key)
+            if shared + own > self.max_bytes:
                 return
-            self._entries[key] = (cache, size)
-            self.bytes += size
+            self._entries[key] = (cache, own, rows)
+            held = self._rows.setdefault(rows, [0, shared])
+            self.bytes += own + (shared if held[0] == 0 else 0)
+            held[0] += 1
             while self.bytes > self.max_bytes or len(self._entries) > self.max_entries:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self.bytes -= dropped
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: bytes) -> None:
+        _, own, rows = self._entries.pop(key)
+        held = self._rows[rows]
+        held[0] -= 1
+        self.bytes -= own
+        if held[0] == 0:
+            self.bytes -= held[1]
+            del self._rows[rows]

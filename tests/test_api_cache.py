@@ -230,11 +230,13 @@ def test_the_spelling_budget_keeps_the_newest():
 
 
 class FakeCache:
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, rows: object | None = None) -> None:
         self.keys = np.zeros((n, 8), np.float32)
+        self.spellings = [None] * n
+        self.rows = object() if rows is None else rows
 
-    def to_arrays(self):
-        return self.keys, np.zeros(len(self.keys), np.int64), [None] * len(self.keys)
+    def storage(self):
+        return self.rows, self.keys.nbytes + 8 * len(self.keys)
 
 
 def test_the_lru_is_bounded_in_bytes_and_in_count():
@@ -250,6 +252,20 @@ def test_the_lru_is_bounded_in_bytes_and_in_count():
     for i in range(10):
         small.put(bytes([i]), FakeCache(1))
     assert len(small) == 3
+
+
+def test_rows_shared_by_entries_are_counted_once_while_held():
+    store, rows = CacheStore(max_bytes=100_000), object()
+    one = 3200 + 800  # a FakeCache(100)'s rows
+    for i in range(10):  # one document's successive tokens
+        store.put(bytes([i]), FakeCache(100, rows))
+    assert store.bytes == one + 10 * document_cache.ENTRY_OVERHEAD
+    store.put(b"other", FakeCache(100))
+    assert store.bytes == 2 * one + 11 * document_cache.ENTRY_OVERHEAD
+    for i in range(10):  # replaced one by one: the rows stay counted until the last entry holding them goes
+        store.put(bytes([i]), FakeCache(1))
+        assert store.bytes >= one * (2 if i < 9 else 1)
+    assert store.bytes == one + 10 * (32 + 8) + 11 * document_cache.ENTRY_OVERHEAD
 
 
 def test_a_token_rebuilt_on_another_worker_is_kept_there(cache_models_dir):

@@ -121,6 +121,40 @@ def test_cache_is_bounded_by_its_window(predictor):
     assert len(cache) == 7 and cache.keys.shape == (7, predictor.model.config.hidden_size) and len(cache.spellings) == 7
 
 
+def test_copies_are_snapshots_while_the_rows_are_shared():
+    """add writes past the shared rows' frontier only: a copy taken earlier keeps its pairs, two copies
+    extended from one snapshot (one token sent twice) do not overwrite each other, and every cache holds
+    what a plain list of its pairs, cut to the window, would hold."""
+    import copy
+    import random
+
+    from model.cache import DocumentCache
+
+    rng = random.Random(0)
+    settings = CacheSettings(weight=0.1, window=300)
+    caches = [(DocumentCache(settings, 4, unk_id=0), [])]  # (cache, the pairs it should hold)
+    for step in range(400):
+        cache, expected = rng.choice(caches[-5:])
+        child, n = copy.copy(cache), rng.choice([1, 1, 2, 3, 40, 350])
+        words = [rng.randrange(1, 50) for _ in range(n)]
+        keys = np.random.default_rng(step).standard_normal((n, 4)).astype(np.float32)
+        child.add(keys, words)
+        pairs = (expected + [(tuple(k), w) for k, w in zip(keys.tolist(), words)])[-settings.window:]
+        caches.append((child, pairs))
+    for cache, expected in caches:
+        assert [(tuple(k), w) for k, w in zip(cache.keys.tolist(), cache.words.tolist())] == expected
+        assert len(cache) == len(cache.spellings) == len(expected) <= settings.window
+    # Typing word by word, each request's cache a copy of the last: the window is copied once per
+    # window/2 words, not once per word.
+    cache, storages = DocumentCache(settings, 4, unk_id=0), []
+    for step in range(3000):
+        cache = copy.copy(cache)
+        cache.add(np.full((1, 4), step, np.float32), [step % 50])
+        storages.append(cache.storage()[0])
+    assert len({id(s) for s in storages}) <= 3000 // (settings.window // 2) + 6
+    assert cache.keys[:, 0].tolist() == list(range(3000 - settings.window, 3000))
+
+
 @pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError):

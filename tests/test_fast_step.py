@@ -185,3 +185,36 @@ def test_deeper_models_or_no_input_table_keep_the_fused_call_for_long_prompts(tm
     deep.predict(" ".join(f"w{j}" for j in range(CELL_STEPS_UP_TO)), 3)  # short: numpy steps
     deep.predict(" ".join(f"w{j}" for j in range(CELL_STEPS_UP_TO + 1)), 3)
     assert fused == [CELL_STEPS_UP_TO + 1]
+
+
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+def test_numpy_log_probs_are_the_models(softmax):
+    model = random_model("gru", 1, softmax)
+    top = NumpyTopK.build(model, np.arange(VOCAB))
+    for trial in range(10):
+        hidden = random_state(model, trial)[-1, 0] * (1 + trial % 4)
+        with torch.inference_mode():
+            expected = model.log_probs(hidden).numpy()
+        np.testing.assert_allclose(top.log_probs(hidden.numpy()), expected, atol=2e-5, rtol=0)
+
+
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+@pytest.mark.parametrize("entropy_scale", [0.0, 3.0])
+def test_the_cache_mixture_is_ranked_in_numpy_as_from_the_whole_mixed_distribution(tmp_path, softmax, entropy_scale):
+    """The served path ranks the model's k best and the cache's words only; the reference builds the
+    mixture over the vocabulary (Predictor.mixed_distribution). Copied words and prefixes included."""
+    from model.cache import CacheSettings
+
+    fast = predictor_for(tmp_path / "a", "gru", softmax)
+    settings = CacheSettings(weight=0.4, flatness=0.5, window=50, entropy_scale=entropy_scale)
+    text = " ".join(f"w{(5 * j) % 60}" if j % 9 else f"Zorba{j % 4} w{j % 11}" for j in range(120))
+    for prefix in (None, "w", "w1", "w55", "z", "Zorba2", "q"):
+        for k in (1, 3, 8):
+            cache = fast.new_cache(settings)
+            state = fast.predict(text, state=None, cache=cache).state
+            got = fast.top_words(state, k, prefix, cache)
+            expected = fast.top_from_mixture(fast.mixed_distribution(state, cache), k, prefix)
+            assert [p.word for p in got] == [p.word for p in expected], (prefix, k)
+            assert all(abs(x.probability - y.probability) <= 1e-5 for x, y in zip(got, expected))
+            if prefix in ("z", "Zorba2"):
+                assert got and all(p.word.startswith("Zorba") for p in got)  # words it never learned, copied
