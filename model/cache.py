@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -105,7 +107,19 @@ class CacheView:
     unknown: dict[str, tuple[str, float]]  # copied words: lower-cased → (as last written, probability)
 
 
-class _Rows:
+class Rows(Protocol):
+    """Append-only storage of (key, word) rows: written once, past the frontier, never changed after."""
+    keys: np.ndarray  # (capacity, H) float32
+    words: np.ndarray  # (capacity,) int64
+
+    @property
+    def frontier(self) -> int: ...
+    @property
+    def nbytes(self) -> int: ...
+    def claim(self, end: int, n: int) -> bool: ...
+
+
+class LocalRows:
     """Append-only storage that the caches of one document share: rows are written once, past the
     frontier, and never changed after, so a cache that is a view of rows [start, end) stays valid while
     later readers append. Reading a word then writes one key instead of copying the whole window
@@ -136,13 +150,31 @@ class DocumentCache:
 
     `add` changes this object, never the rows another cache sees: copy.copy(cache) is a snapshot."""
 
-    def __init__(self, settings: CacheSettings, hidden_size: int, unk_id: int) -> None:
+    def __init__(self, settings: CacheSettings, hidden_size: int, unk_id: int,
+                 new_rows: Callable[[int, int], Rows] | None = None) -> None:
         self.settings = settings
         self.unk_id = unk_id
         self.hidden_size = hidden_size
-        self._rows = _Rows(0, hidden_size)
+        # new_rows(capacity, H) makes storage for more rows: in this process by default; the service's
+        # are shared by the workers of a host (service/shared_rows.py).
+        self.new_rows = new_rows or LocalRows
+        self._rows: Rows = LocalRows(0, hidden_size)
         self._start = self._end = 0  # this cache is rows [start, end) of _rows
         self.spellings: list[str | None] = []  # (n,): x_{i+1} as written where it is unk_id, else None
+
+    @classmethod
+    def over(cls, settings: CacheSettings, unk_id: int, rows: Rows, start: int, end: int,
+             spellings: list[str | None], new_rows: Callable[[int, int], Rows] | None = None) -> DocumentCache:
+        """The cache that is rows [start, end) of existing storage, written by whoever read that text."""
+        if not 0 <= start <= end <= rows.frontier or end - start > settings.window or len(spellings) != end - start:
+            raise ValueError(f"rows {start}..{end} of {rows.frontier} written, {len(spellings)} spellings")
+        cache = cls(settings, rows.keys.shape[1], unk_id, new_rows)
+        cache._rows, cache._start, cache._end, cache.spellings = rows, start, end, list(spellings)
+        return cache
+
+    def location(self) -> tuple[Rows, int, int]:
+        """The storage this cache is a view of, and its rows there: [start, end)."""
+        return self._rows, self._start, self._end
 
     @property
     def keys(self) -> np.ndarray:
@@ -171,11 +203,10 @@ class DocumentCache:
             # Move to new rows with room to grow by half (at least 256), never beyond two windows: a full
             # window is copied once per window/2 words read, and the rows cost at most 1.5x what is used.
             old = min(len(self), keep - len(words))
-            rows = _Rows(min(2 * keep, max(256, 3 * (old + len(words)) // 2)), self.hidden_size)
+            rows = self.new_rows(min(2 * keep, max(256, 3 * (old + len(words)) // 2)), self.hidden_size)
+            rows.claim(0, old + len(words))
             rows.keys[:old], rows.words[:old] = self.keys[len(self) - old:], self.words[len(self) - old:]
-            rows.frontier = old
             self._rows, self._start, self._end = rows, 0, old
-            rows.claim(old, len(words))
         end = self._end + len(words)
         self._rows.keys[self._end:end], self._rows.words[self._end:end] = keys, words
         self._end, self._start = end, max(self._start, end - keep)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CacheSettings, CacheWords, DocumentCache, load_settings
+from model.cache import CacheSettings, CacheWords, DocumentCache, Rows, load_settings
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.rnn_lm import State
@@ -156,9 +156,11 @@ class Predictor:
         unk = self.tokenizer.unk_id
         return encoding.ids, [prompt[a:b] if i == unk else None for i, (a, b) in zip(encoding.ids, encoding.offsets)]
 
-    def new_cache(self, settings: CacheSettings | None = None) -> DocumentCache:
-        """An empty document cache for this model (its saved settings unless others are given)."""
-        return DocumentCache(settings or self.cache_settings, self.model.config.hidden_size, self.tokenizer.unk_id)
+    def new_cache(self, settings: CacheSettings | None = None,
+                  new_rows: Callable[[int, int], Rows] | None = None) -> DocumentCache:
+        """An empty document cache for this model (its saved settings unless others are given; its rows
+        in this process unless new_rows makes them elsewhere)."""
+        return DocumentCache(settings or self.cache_settings, self.model.config.hidden_size, self.tokenizer.unk_id, new_rows)
 
     def read(self, ids: Sequence[int], state: State | None, cache: DocumentCache,
              spellings: Sequence[str | None] | None = None) -> State:

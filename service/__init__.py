@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,5 +51,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         secret = secrets.token_hex(32)
     app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
     app.extensions["nextword_documents"] = CacheStore(config.cache_memory_mb << 20)
+    app.extensions["nextword_shared_rows"] = shared_rows_folder(config)
     app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval, bool(config.quantize))
     return app
+
+
+def shared_rows_folder(config):
+    """The host's folder of document cache rows (service/shared_rows.py), or None where it is off or unusable."""
+    from service.shared_rows import SharedRowsFolder
+
+    if not config.shared_cache_dir or config.shared_cache_mb <= 0:
+        return None
+    try:
+        return SharedRowsFolder(Path(config.shared_cache_dir), config.shared_cache_mb << 20)
+    except OSError as e:  # the caches still work, each in its own worker
+        log.warning("NEXTWORD_SHARED_CACHE_DIR=%s is not usable (%s): document caches stay per worker",
+                    config.shared_cache_dir, e)
+        return None

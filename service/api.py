@@ -152,12 +152,12 @@ def predict_with_cache(model: Predictor, req: PredictRequest):
     store = document_caches()
     cached = store.get(before.mac) if before is not None and before.recipe is not None else None
     try:
-        reading = read_document(model, before, cached, ids, spellings)
+        reading = read_document(model, before, cached, ids, spellings, current_app.extensions["nextword_shared_rows"])
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/predict", len(ids) + reading.rebuilt)
     if before is not None and before.recipe is not None:
-        metrics.count_document_cache("hit" if cached is not None else "rebuilt")
+        metrics.count_document_cache(reading.source)
     predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache)
     token, mac = signer().issue(model.version, model.state_to_array(reading.state), reading.recipe)
     if reading.restored is not None and len(reading.restored):

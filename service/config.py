@@ -10,6 +10,11 @@
 | NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload (≥ 16 bytes); unset = admin routes off |
 | NEXTWORD_QUANTIZE         | 0       | 1: serve with int8 weights (model/quantize.py; see docs/benchmarks.md) |
 | NEXTWORD_CACHE_MEMORY_MB  | 256     | per worker: the document caches kept between requests (service/document_cache.py) |
+| NEXTWORD_SHARED_CACHE_DIR | unset   | cache rows all workers of a host read (service/shared_rows.py); unset = off |
+| NEXTWORD_SHARED_CACHE_MB  | 512     | the most that folder holds (and at most half the free space there) |
+
+gunicorn.conf.py sets NEXTWORD_SHARED_CACHE_DIR, where it is unset, to a fresh folder under /dev/shm
+for each server start, and removes it when the server stops.
 
 Secrets come only from the environment, and a short one is refused at start (check_secret: the
 same rule for both). Without NEXTWORD_STATE_SECRET, gunicorn.conf.py draws
@@ -64,6 +69,8 @@ class ServiceConfig:
     admin_token: str = ""
     quantize: int = 0
     cache_memory_mb: int = 256  # about 128 texts of 2,000 words at hidden size 256; a miss only costs a rebuild
+    shared_cache_dir: str = ""  # "" = off: each worker keeps its caches to itself
+    shared_cache_mb: int = 512
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> ServiceConfig:

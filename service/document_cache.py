@@ -29,16 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import DocumentCache, EmptyPromptError, Predictor, State
+from service.shared_rows import SharedRows, SharedRowsFolder
 from service.state_token import (
     COUNT,
     HEADER,
     IDS,
     MAC_BYTES,
     POSITION,
+    ROWS,
     SHAPE,
     Decoded,
     InvalidStateToken,
     Recipe,
+    RowsAt,
 )
 
 # How far the snapshot may fall behind the window: the token carries up to W + SLACK ids and the
@@ -59,7 +62,7 @@ def max_token_chars(predictor: Predictor) -> int:
     """The longest token with a recipe this model can issue: longer ones are refused before any work."""
     state_bytes = 4 * int(np.prod(predictor.state_shape()))
     n = max_recipe_ids(predictor)
-    recipe = IDS.size + 4 * n + COUNT.size + n * POSITION.size + SPELLING_BUDGET
+    recipe = IDS.size + 4 * n + COUNT.size + n * POSITION.size + SPELLING_BUDGET + ROWS.size
     deflated = recipe + recipe // 1000 + 64  # zlib's worst case on data that does not compress
     payload = HEADER.size + 4 * len(predictor.version) + SHAPE.size + 2 * state_bytes + 1 + deflated + MAC_BYTES
     return 4 * (payload + 2) // 3
@@ -71,11 +74,13 @@ class Reading:
     state: State
     cache: DocumentCache
     recipe: Recipe
-    rebuilt: int  # tokens re-read to rebuild the cache (0 on an LRU hit)
-    # On a rebuild: the cache as the incoming token describes it, before the new words. Kept under that
-    # token too, so the same token sent again to this worker (the next letters of a word being typed, a
-    # retry) is a hit; None on a hit.
+    rebuilt: int  # tokens re-read to rebuild the cache (0 on a hit)
+    # Unless this worker's LRU had it: the cache as the incoming token describes it, before the new words.
+    # Kept under that token too, so the same token sent again to this worker (the next letters of a word
+    # being typed, a retry) is a hit.
     restored: DocumentCache | None = None
+    source: str = "new"  # where the cache came from: "new" (no token), "hit" (this worker's LRU),
+    #                      "shared" (rows another worker of this host wrote), "rebuilt" (from the recipe)
 
 
 def check_recipe(predictor: Predictor, recipe: Recipe) -> None:
@@ -107,12 +112,30 @@ def within_budget(spellings: list[str | None]) -> list[str | None]:
     return kept
 
 
+def shared_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder | None) -> DocumentCache | None:
+    """The cache a recipe describes, from the rows a worker of this host wrote (service/shared_rows.py);
+    None where they are not here (another host, evicted) or do not fit the recipe: then it is rebuilt."""
+    if shared is None or recipe.rows is None:
+        return None
+    at = recipe.rows
+    pairs = len(recipe.ids) - (1 if recipe.snapshot is None else 0)  # the first word of a text has no pair
+    if at.end - at.start != min(max(pairs, 0), predictor.cache_settings.window):
+        return None
+    rows = shared.open(at.name, predictor.model.config.hidden_size)
+    if rows is None or rows.frontier < at.end or at.end > len(rows.words):
+        return None
+    n = at.end - at.start
+    return DocumentCache.over(predictor.cache_settings, predictor.tokenizer.unk_id, rows, at.start, at.end,
+                              recipe.spellings[len(recipe.spellings) - n:], shared.new_rows)
+
+
 def read_document(predictor: Predictor, before: Decoded | None, cached, ids: list[int],
-                  spellings: list[str | None]) -> Reading:
+                  spellings: list[str | None], shared: SharedRowsFolder | None = None) -> Reading:
     """Read the new `ids` into the document the token `before` describes (None: a new text).
 
-    `cached` is the cache the LRU holds for `before` (it is not changed), or None to rebuild it from
-    the recipe. Whole text or word by word, hit or miss, the cache ends up with the same pairs."""
+    `cached` is the cache the LRU holds for `before` (it is not changed), or None: then it is read from
+    the host's shared rows where the token names them, else rebuilt from the recipe. Whole text or word
+    by word, hit or miss, the cache ends up with the same pairs."""
     if before is None and not ids:
         raise EmptyPromptError("the prompt has no words")
     if before is None:
@@ -134,18 +157,23 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
             return at
         return predictor.read(all_ids[lo:hi], at, cache, all_spellings[lo:hi])
 
+    source = "new" if before is None else "hit" if cached is not None else "rebuilt"
+    restored = None
+    if cached is None and before is not None and before.recipe is not None:
+        cached = shared_cache(predictor, recipe, shared)
+        if cached is not None:
+            source, restored = "shared", cached
     if cached is None:  # rebuild: the keys come back by reading the recipe from its snapshot
-        cache, rebuilt = predictor.new_cache(), old
+        cache, rebuilt = predictor.new_cache(new_rows=shared.new_rows if shared else None), old
         if 0 < cut < old:
             at = read(0, cut, snapshot)
             new_snapshot = predictor.state_to_array(at).copy()
             read(cut, old, at)
         else:
             read(0, old, snapshot)
-        restored = copy.copy(cache)  # reading the new words below replaces the arrays, never writes into them
+        restored = copy.copy(cache)  # reading the new words below writes only past these rows
     else:
-        restored = None
-        cache = copy.copy(cached)  # DocumentCache.add replaces its arrays and list, never writes into them
+        cache = copy.copy(cached)  # DocumentCache.add writes only past the rows `cached` sees
         if 0 < cut < old:  # the snapshot moves into the words already read: re-run the recurrence there
             new_snapshot = predictor.state_to_array(predictor.advance(all_ids[:cut], snapshot)).copy()
             rebuilt = cut
@@ -160,7 +188,9 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     budgeted = within_budget(kept)
     if budgeted != kept and len(cache):
         cache.spellings = budgeted[len(budgeted) - len(cache):]  # a rebuild from the token gives exactly these
-    return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted), rebuilt, restored)
+    rows, start, end = cache.location()
+    at = RowsAt(rows.name, start, end) if isinstance(rows, SharedRows) and len(cache) else None
+    return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted, at), rebuilt, restored, source)
 
 
 def footprint(cache) -> tuple[object, int, int]:

@@ -3,11 +3,13 @@
     gunicorn -c service/gunicorn.conf.py 'service:create_app()'
 
 This file runs in the master before any worker exists, which makes it the place to set up
-what the workers share: the state-token key and the Prometheus multiprocess folder.
+what the workers share: the state-token key, the Prometheus multiprocess folder and the folder
+of document cache rows.
 """
 import importlib.util
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -68,6 +70,20 @@ else:
         prepare_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     except (ValueError, OSError) as e:
         sys.exit(f"nextword: {e}")
+
+
+# The document cache rows every worker reads (service/shared_rows.py): a fresh folder in shared memory
+# per server start, removed when the server stops. Tokens from an earlier start then rebuild.
+if not os.environ.get("NEXTWORD_SHARED_CACHE_DIR") and os.path.isdir("/dev/shm"):
+    os.environ["NEXTWORD_SHARED_CACHE_DIR"] = tempfile.mkdtemp(prefix="nextword-rows-", dir="/dev/shm")
+    _made_rows_dir = os.environ["NEXTWORD_SHARED_CACHE_DIR"]
+else:
+    _made_rows_dir = None
+
+
+def on_exit(server):
+    if _made_rows_dir:
+        shutil.rmtree(_made_rows_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):

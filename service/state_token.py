@@ -17,12 +17,14 @@ With the document cache on (service/document_cache.py) the token also carries a 
 
     b"NWS2" | u16 len(version) | version | u8 parts | u16 layers | u32 hidden | state values
             | u8 has_snapshot | snapshot values (the same shape; absent for the start of the text)
-            | zlib(u32 n | u8 id bytes (2 or 4) | n ids | u32 m | m × (u32 position, u16 length, UTF-8 spelling))
+            | zlib(u32 n | u8 id bytes (2 or 4) | n ids | u32 m | m × (u32 position, u16 length, UTF-8 spelling)
+                   [| 16-byte rows file name | u32 start | u32 end])
             | HMAC-SHA256
 
 the recurrent state at an earlier point of the text (or "the start"), the token ids read since then,
 and the spelling of each of them outside the vocabulary: enough for any worker to rebuild the cache.
-NWS1 tokens (no recipe) stay valid.
+Optionally, where the cache's rows are already written on this host (service/shared_rows.py): the
+file and the rows. NWS1 tokens (no recipe) stay valid.
 """
 from __future__ import annotations
 
@@ -47,6 +49,15 @@ MAX_RECIPE_BYTES = 1 << 20  # a recipe inflates to at most this (service/documen
 IDS = struct.Struct("<IB")  # count, bytes per id
 POSITION = struct.Struct("<IH")  # position, spelling length
 COUNT = struct.Struct("<I")
+ROWS = struct.Struct("<16sII")  # file name, start, end
+
+
+@dataclass(frozen=True)
+class RowsAt:
+    """Where a document cache's rows are written on the host that issued the token (service/shared_rows.py)."""
+    name: bytes  # the file's name, 16 bytes
+    start: int
+    end: int  # the cache is rows [start, end)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Recipe:
     snapshot: np.ndarray | None  # (parts, layers, 1, hidden) float32; None: the start of the text
     ids: list[int]
     spellings: list[str | None]  # beside each id: the word as written where it is outside the vocabulary
+    rows: RowsAt | None = None  # the cache already written, where a worker of that host can read it
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,8 @@ def _pack_recipe(recipe: Recipe, shape: tuple[int, ...]) -> bytes:
     spelled = [(i, s.encode("utf-8")) for i, s in enumerate(recipe.spellings) if s is not None]
     body = [IDS.pack(len(ids), width), ids.astype("<u2" if width == 2 else "<u4").tobytes(), COUNT.pack(len(spelled))]
     body += [POSITION.pack(i, len(b)) + b for i, b in spelled]
+    if recipe.rows is not None:
+        body.append(ROWS.pack(recipe.rows.name, recipe.rows.start, recipe.rows.end))
     return snapshot + zlib.compress(b"".join(body), 6)
 
 
@@ -179,8 +193,11 @@ def _unpack_recipe(data: bytes, shape: tuple[int, ...]) -> Recipe:
             offset += POSITION.size
             spellings[position] = raw[offset : offset + length].decode("utf-8")
             offset += length
-        if offset != len(raw):
+        rows = None
+        if len(raw) - offset == ROWS.size:
+            rows = RowsAt(*ROWS.unpack_from(raw, offset))
+        elif offset != len(raw):
             raise ValueError("trailing bytes")
     except (ValueError, IndexError, struct.error, zlib.error) as e:
         raise InvalidStateToken(f"the state token's recipe is malformed ({e})") from None
-    return Recipe(snapshot, ids, spellings)
+    return Recipe(snapshot, ids, spellings, rows)

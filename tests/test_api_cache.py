@@ -56,12 +56,18 @@ def assert_same_predictions(got: dict, expected: dict) -> None:
 
 
 @pytest.mark.parametrize("slack", [document_cache.SLACK, 16])
-@pytest.mark.parametrize("workers", ["one", "two", "no memory"])
-def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, slack, workers):
-    """One worker (its LRU hits), two alternating (each request rebuilds from the other's token), or a
-    worker that keeps nothing: the same predictions, prefix completion and copied words as the whole text."""
+@pytest.mark.parametrize("workers", ["one", "two", "two sharing rows", "no memory"])
+def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, tmp_path, slack, workers):
+    """One worker (its LRU hits), two alternating (each request rebuilds from the other's token, or reads
+    the rows the other wrote in the host's shared folder), or a worker that keeps nothing: the same
+    predictions, prefix completion and copied words as the whole text."""
     monkeypatch.setattr(document_cache, "SLACK", slack)
+    found = []
+    shared_cache = document_cache.shared_cache
+    monkeypatch.setattr(document_cache, "shared_cache", lambda *a: found.append(shared_cache(*a)) or found[-1])
+    rows = {"shared_cache_dir": str(tmp_path / "rows")}
     apps = {"one": [make_app(cache_models_dir)], "two": [make_app(cache_models_dir), make_app(cache_models_dir)],
+            "two sharing rows": [make_app(cache_models_dir, **rows), make_app(cache_models_dir, **rows)],
             "no memory": [make_app(cache_models_dir, cache_memory_mb=0)]}[workers]
     clients = [a.test_client() for a in apps]
     whole_client = make_app(cache_models_dir).test_client()
@@ -73,6 +79,9 @@ def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, slac
             continued = len(LONG.split(" "))
             assert sum(s.hits for s in stores) == (continued if workers == "one" else 0)
             assert sum(s.misses for s in stores) == (0 if workers == "one" else continued)
+            # Shared rows: every miss read them (no rebuild) but the first (after one word there is no pair
+            # yet, so no rows); otherwise there are none to read.
+            assert sum(c is not None for c in found) == (continued - 1 if workers == "two sharing rows" else 0)
     zor = whole_client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor"}).get_json()
     assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
 
@@ -279,3 +288,44 @@ def test_a_token_rebuilt_on_another_worker_is_kept_there(cache_models_dir):
         body = client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": prefix}).get_json()
         assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": LONG, "prefix": prefix}).get_json())
     assert (store.misses, store.hits) == (1, 2)
+
+
+def test_shared_rows_gone_or_forked_still_give_the_whole_texts_answer(cache_models_dir, tmp_path):
+    """Two workers of a host sharing rows: a token continued twice (two different next words: the second
+    cannot append in place and moves to new rows), and a token whose rows file was removed (rebuilt
+    from its recipe), each answer as the whole text does; the folder stays within its budget."""
+    rows_dir = tmp_path / "rows"
+    apps = [make_app(cache_models_dir, shared_cache_dir=str(rows_dir)) for _ in range(2)]
+    a, b = (app.test_client() for app in apps)
+    whole = make_app(cache_models_dir).test_client()
+    token = a.post("/v1/predict", json={"prompt": LONG}).get_json()["state"]
+    for client, word in ((b, "French"), (a, "dog"), (b, "sky")):  # one token, three continuations
+        body = client.post("/v1/predict", json={"prompt": word, "state": token, "k": 20}).get_json()
+        assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": f"{LONG} {word}", "k": 20}).get_json())
+    assert len(list(rows_dir.iterdir())) >= 2  # the forks moved to rows of their own
+    for f in rows_dir.iterdir():
+        f.unlink()
+    fresh = make_app(cache_models_dir, shared_cache_dir=str(rows_dir)).test_client()  # an empty LRU
+    body = fresh.post("/v1/predict", json={"prompt": "zor", "state": token, "prefix": "zor"}).get_json()
+    expected = whole.post("/v1/predict", json={"prompt": f"{LONG} zor", "prefix": "zor"}).get_json()
+    assert_same_predictions(body, expected)
+
+
+def test_the_shared_rows_folder_is_bounded_and_private(tmp_path):
+    from service.shared_rows import SharedRows, SharedRowsFolder, file_bytes
+
+    one = file_bytes(100, 8)
+    folder = SharedRowsFolder(tmp_path / "rows", max_bytes=3 * one)
+    assert (tmp_path / "rows").stat().st_mode & 0o777 == 0o700
+    made = [folder.new_rows(100, 8) for _ in range(5)]
+    assert all(isinstance(r, SharedRows) for r in made)
+    assert sum(f.stat().st_size for f in (tmp_path / "rows").iterdir()) <= 3 * one
+    assert folder.open(made[0].name, 8) is None and folder.open(made[-1].name, 8) is not None  # oldest out
+    assert folder.open(made[-1].name, 16) is None  # another model's hidden size
+    assert made[-1].claim(0, 10) and not made[-1].claim(0, 1) and made[-1].claim(10, 90) and not made[-1].claim(100, 1)
+    assert folder.open(made[-1].name, 8).frontier == 100  # seen through another mapping
+    too_big = SharedRowsFolder(tmp_path / "small", max_bytes=one - 1).new_rows(100, 8)
+    assert not isinstance(too_big, SharedRows) and too_big.claim(0, 100)  # this process's rows instead
+    (tmp_path / "open").mkdir(mode=0o755)
+    with pytest.raises(PermissionError):
+        SharedRowsFolder(tmp_path / "open", max_bytes=one)

@@ -74,3 +74,47 @@ def test_build_train_serve_predict_and_reload(tmp_path):
             server.kill()
             _, err = server.communicate()
     assert "Traceback" not in err, err
+
+
+def test_two_gunicorn_workers_share_the_document_cache_rows(cache_models_dir):
+    """Under gunicorn with 2 workers, a text typed word by word (the kernel hands each request to either
+    worker) gives the whole text's answer, continues from the rows either worker wrote instead of
+    rebuilding, and the rows folder gunicorn made in /dev/shm is gone when the server stops."""
+    from tests.test_api_cache import LONG, assert_same_predictions
+
+    before = set(Path("/dev/shm").glob("nextword-rows-*"))
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", NEXTWORD_MODELS_DIR=str(cache_models_dir),
+               NEXTWORD_WORKERS="2", NEXTWORD_ACCESS_LOG="")
+    env.pop("NEXTWORD_SHARED_CACHE_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_model(url, sorted(p.name for p in cache_models_dir.iterdir() if p.is_dir())[-1])
+        made = set(Path("/dev/shm").glob("nextword-rows-*")) - before
+        assert len(made) == 1
+        words = LONG.split(" ")
+        with requests.Session() as session:  # a fresh connection a request, as a browser's may be
+            body = session.post(f"{url}/v1/predict", json={"prompt": words[0]}, timeout=10).json()
+            for word in words[1:]:
+                r = requests.post(f"{url}/v1/predict", json={"prompt": word, "state": body["state"]}, timeout=10)
+                assert r.status_code == 200, r.text
+                body = r.json()
+        typed = requests.post(f"{url}/v1/predict", json={"prompt": "", "state": body["state"], "k": 20}, timeout=10).json()
+        whole = requests.post(f"{url}/v1/predict", json={"prompt": LONG, "k": 20}, timeout=10).json()
+        assert_same_predictions(typed, whole)
+        counts = {line.split('"')[1]: float(line.split()[-1]) for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines()
+                  if line.startswith("nextword_document_cache_total{")}
+        assert counts.get("shared", 0) > 0 and counts.get("rebuilt", 0) <= 1, counts
+    finally:
+        server.terminate()
+        try:
+            _, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, err = server.communicate()
+    assert "Traceback" not in err, err
+    assert not any(p.exists() for p in made)
