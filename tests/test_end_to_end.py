@@ -1,6 +1,7 @@
 """Corpus → training → gunicorn → HTTP, the way `make serve` and `make retrain` run them."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,18 +41,35 @@ def wait_for_model(url: str, version: str, deadline_s: float = 60) -> None:
     raise AssertionError(f"{url} did not serve {version} within {deadline_s}s")
 
 
-def test_build_train_serve_predict_and_reload(tmp_path):
-    corpus_dir, models_dir = tmp_path / "corpus", tmp_path / "models"
-    build(corpus_dir, train_passages=150, eval_passages=20, user_dir=None)
-    first = train(tiny_train_config(corpus_dir, models_dir, epochs=1, max_batches=4, vocab_size=800))
+@contextlib.contextmanager
+def gunicorn(**env_overrides):
+    """gunicorn as `make serve` runs it, on a free loopback port: yields (url, process, errors), errors filled with
+    its stderr once it has stopped (terminated at the end, killed if it does not stop within 30 s)."""
     port = free_port()
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", NEXTWORD_MODELS_DIR=str(models_dir), NEXTWORD_WORKERS="2")
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", NEXTWORD_WORKERS="2", **env_overrides)
+    env.pop("NEXTWORD_SHARED_CACHE_DIR", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    errors: list[str] = []
     try:
+        yield f"http://127.0.0.1:{port}", server, errors
+    finally:
+        server.terminate()
+        try:
+            _, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, err = server.communicate()
+        errors.append(err)
+
+
+def test_build_train_serve_predict_and_reload(tmp_path):
+    corpus_dir, models_dir = tmp_path / "corpus", tmp_path / "models"
+    build(corpus_dir, train_passages=150, eval_passages=20, user_dir=None)
+    first = train(tiny_train_config(corpus_dir, models_dir, epochs=1, max_batches=4, vocab_size=800))
+    with gunicorn(NEXTWORD_MODELS_DIR=str(models_dir)) as (url, server, errors):
         wait_for_model(url, first.name)
         r = requests.post(f"{url}/v1/predict", json={"prompt": "I grew up in France. I speak fluent", "k": 3}, timeout=10)
         assert r.status_code == 200
@@ -66,14 +84,7 @@ def test_build_train_serve_predict_and_reload(tmp_path):
         wait_for_model(url, second.name)
         r = requests.post(f"{url}/v1/predict", json={"prompt": "the clouds are in the"}, timeout=10)
         assert r.status_code == 200 and r.json()["model"] == second.name
-    finally:
-        server.terminate()
-        try:
-            _, err = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, err = server.communicate()
-    assert "Traceback" not in err, err
+    assert "Traceback" not in errors[0], errors[0]
 
 
 def test_two_gunicorn_workers_share_the_document_cache_rows(cache_models_dir):
@@ -83,16 +94,7 @@ def test_two_gunicorn_workers_share_the_document_cache_rows(cache_models_dir):
     from tests.test_api_cache import LONG, assert_same_predictions
 
     before = set(Path("/dev/shm").glob("nextword-rows-*"))
-    port = free_port()
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", NEXTWORD_MODELS_DIR=str(cache_models_dir),
-               NEXTWORD_WORKERS="2", NEXTWORD_ACCESS_LOG="")
-    env.pop("NEXTWORD_SHARED_CACHE_DIR", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with gunicorn(NEXTWORD_MODELS_DIR=str(cache_models_dir), NEXTWORD_ACCESS_LOG="") as (url, _, errors):
         wait_for_model(url, sorted(p.name for p in cache_models_dir.iterdir() if p.is_dir())[-1])
         made = set(Path("/dev/shm").glob("nextword-rows-*")) - before
         assert len(made) == 1
@@ -106,15 +108,9 @@ def test_two_gunicorn_workers_share_the_document_cache_rows(cache_models_dir):
         typed = requests.post(f"{url}/v1/predict", json={"prompt": "", "state": body["state"], "k": 20}, timeout=10).json()
         whole = requests.post(f"{url}/v1/predict", json={"prompt": LONG, "k": 20}, timeout=10).json()
         assert_same_predictions(typed, whole)
-        counts = {line.split('"')[1]: float(line.split()[-1]) for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines()
+        metrics = requests.get(f"{url}/metrics", timeout=10).text.splitlines()
+        counts = {line.split('"')[1]: float(line.split()[-1]) for line in metrics
                   if line.startswith("nextword_document_cache_total{")}
         assert counts.get("shared", 0) > 0 and counts.get("rebuilt", 0) <= 1, counts
-    finally:
-        server.terminate()
-        try:
-            _, err = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, err = server.communicate()
-    assert "Traceback" not in err, err
+    assert "Traceback" not in errors[0], errors[0]
     assert not any(p.exists() for p in made)
