@@ -1,0 +1,89 @@
+"""Typing through the API with the document cache: each worker's own caches against rows the workers share.
+
+    .venv/bin/python bench/typing_latency.py --models-dir models-english --text ../shared/data/gutenberg-fiction/valid.txt.xz
+
+What a client typing sends: its document's first --history words once, then one word a request, each
+with the state token of the response before (so every request carries a token no worker has seen
+twice). gunicorn with 2 sync workers hands each request to either, so without shared rows about half
+of them reach the worker that did not issue the token, which rebuilds the cache from its recipe.
+Both setups run one after the other on the same text: NEXTWORD_SHARED_CACHE_MB=0 (each worker's own
+LRU only), then the default (service/shared_rows.py). --clients threads type documents of their own
+at once (each from its own place in the text); Python clients cost a little CPU beside the server.
+Prints p50 / p90 / p99 / mean of the one-word requests and how each worker found its caches
+(nextword_document_cache_total: hit, shared, rebuilt).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+from model.evaluation.real_text import read_lines
+from scripts.harness.server import Server
+
+
+def type_document(url: str, words: list[str], history: int, latencies: list[float], deadline: float) -> None:
+    body = requests.post(url, json={"prompt": " ".join(words[:history]), "k": 3}, timeout=60).json()
+    for word in words[history:]:
+        if time.monotonic() > deadline:
+            return
+        t0 = time.perf_counter()
+        r = requests.post(url, json={"prompt": word, "k": 3, "state": body["state"]}, timeout=60)
+        latencies.append((time.perf_counter() - t0) * 1e3)
+        r.raise_for_status()
+        body = r.json()
+
+
+def cache_counts(url: str) -> dict[str, int]:
+    lines = requests.get(url.replace("/v1/predict", "/metrics"), timeout=10).text.splitlines()
+    return {line.split('"')[1]: int(float(line.split()[-1]))
+            for line in lines if line.startswith("nextword_document_cache_total{")}
+
+
+def run(models_dir: Path, env: dict[str, str], documents: list[list[str]], history: int,
+        max_seconds: float) -> tuple[list[float], dict]:
+    with tempfile.TemporaryDirectory() as work, \
+            Server(Path(work) / "server.log", models_dir, env=env, access_log=False) as server:
+        server.wait_ready()
+        url = server.url + "/v1/predict"
+        latencies: list[float] = []
+        deadline = time.monotonic() + max_seconds
+        threads = [threading.Thread(target=type_document, args=(url, words, history, latencies, deadline)) for words in documents]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return latencies, cache_counts(url)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models-dir", type=Path, default=Path("models"))
+    p.add_argument("--text", type=Path, required=True, help="text to type (.xz read as xz)")
+    p.add_argument("--history", type=int, default=2000, help="words sent in the first request of each document")
+    p.add_argument("--words", type=int, default=300, help="words then typed one a request, per client")
+    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--max-seconds", type=float, default=120, help="per setup, at most")
+    a = p.parse_args()
+    per_client = a.history + a.words
+    words = " ".join(read_lines(a.text, 4 * per_client * a.clients)).split()
+    documents = [words[i * per_client:(i + 1) * per_client] for i in range(a.clients)]
+    print(f"{a.models_dir}: {a.clients} client(s), each {a.history} words then {a.words} one-word requests")
+    print("| setup | requests | p50 ms | p90 ms | p99 ms | mean ms | caches: hit / shared / rebuilt |")
+    print("|---|---|---|---|---|---|---|")
+    for name, env in (("each worker's own caches", {"NEXTWORD_SHARED_CACHE_MB": "0"}), ("rows shared by the workers", {})):
+        latencies, counts = run(a.models_dir, env, documents, a.history, a.max_seconds)
+        q = np.percentile(latencies, [50, 90, 99])
+        found = " / ".join(str(counts.get(k, 0)) for k in ("hit", "shared", "rebuilt"))
+        print(f"| {name} | {len(latencies)} | {q[0]:.1f} | {q[1]:.1f} | {q[2]:.1f} | "
+              f"{statistics.mean(latencies):.1f} | {found} |")
+
+
+if __name__ == "__main__":
+    main()
