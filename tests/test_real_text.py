@@ -278,6 +278,33 @@ def test_ngram_baseline_suggests_and_remembers_recent_words(predictor, tiny_corp
     assert mixture.probs.sum() + sum(p for _, p in mixture.unknown.values()) == pytest.approx(1.0)
 
 
+def test_recency_tuning_scores_what_the_baseline_typist_would_give(predictor, tiny_corpus):
+    """tune_recency's vectorised mixture is, position by position, NgramTypist's own (p of the next
+    token after feeding the passage so far); and the settings it picks are the grid's best."""
+    from model.evaluation.real_text import recency_target_probs, tune_recency
+    from model.training.data import encode_passages, read_passages
+
+    ngram = fit_ngram_baseline(predictor, tiny_corpus / "train.txt")
+    passages = [p for p in encode_passages(predictor.tokenizer, read_passages(tiny_corpus / "valid.txt"))[:6] if len(p) > 1]
+    settings, tuning = tune_recency(ngram, predictor, passages)
+    assert tuning["grid"][f"{settings.weight}/{settings.decay}"] == min(tuning["grid"].values()) == tuning["perplexity"]
+    assert tuning["perplexity"] <= tuning["perplexity_without_recency"]  # weight 0 is in the grid
+    counted = predictor.offerable.numpy().copy()
+    counted[predictor.tokenizer.unk_id] = True
+    typist = NgramTypist(predictor, ngram, RecencySettings(weight=0.2, decay=0.98, window=7))  # tokens leave it
+    for passage in passages[:2]:
+        recent, seen = recency_target_probs(passage, counted, 0.98, window=7)
+        typist.start()
+        typist.feed(passage[:1], [None])
+        for t in range(1, len(passage)):
+            target = passage[t]
+            ngram_p = ngram.distribution(passage[max(0, t - 4):t])[target]
+            expected = 0.8 * ngram_p + 0.2 * recent[t - 1] if seen[t - 1] else ngram_p
+            if target != predictor.tokenizer.unk_id:
+                assert typist.mixture().probs[target] == pytest.approx(expected, rel=1e-9)
+            typist.feed(passage[t:t + 1], [None])
+
+
 def test_last_word_passages_mimic_lambada_from_held_out_text():
     from model.evaluation.real_text import last_word_passages
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -471,6 +472,64 @@ def fit_ngram_baseline(predictor: Predictor, corpus_train: Path, order: int = 5,
     return KneserNeyLM(predictor.tokenizer.vocab_size, order=order).fit(passages)
 
 
+RECENCY_WEIGHTS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+RECENCY_DECAYS = (0.98, 0.99, 0.995, 0.998, 0.999, 1.0)
+
+
+def recency_target_probs(passage: Sequence[int], counted: np.ndarray, decay: float,
+                         window: int = RecencySettings.window) -> tuple[np.ndarray, np.ndarray]:
+    """For each position t ≥ 1 of a passage: the recency cache's probability of the token at t (its
+    decayed count among the last `window` tokens before it over their decayed total), and whether any
+    word is among them (else NgramTypist gives the 5-gram alone). `counted` (V,) marks the ids the cache
+    holds (words and <unk>, as NgramTypist). Lazy decay: each id keeps (value, when), so a passage costs
+    one pass; a token leaving the window takes its weight, decay ** window by then, with it."""
+    values: dict[int, tuple[float, int]] = {}
+    total, leaving = 0.0, decay ** window
+
+    def bump(token: int, t: int, amount: float) -> None:
+        value, at = values.get(token, (0.0, t))
+        values[token] = (value * decay ** (t - at) + amount, t)
+
+    probs, seen = np.zeros(max(len(passage) - 1, 0)), np.zeros(max(len(passage) - 1, 0), dtype=bool)
+    for t in range(1, len(passage)):
+        total *= decay
+        if counted[passage[t - 1]]:
+            bump(int(passage[t - 1]), t, 1.0)
+            total += 1.0
+        if t - 1 - window >= 0 and counted[passage[t - 1 - window]]:
+            bump(int(passage[t - 1 - window]), t, -leaving)
+            total -= leaving
+        seen[t - 1] = total > 1e-12
+        entry = values.get(int(passage[t]))
+        if entry is not None and seen[t - 1]:
+            probs[t - 1] = max(entry[0] * decay ** (t - entry[1]), 0.0) / total
+    return probs, seen
+
+
+def tune_recency(ngram: KneserNeyLM, predictor: Predictor, passages: list[list[int]]) -> tuple[RecencySettings, dict]:
+    """The baseline's recency weight and decay with the lowest perplexity on validation passages, each
+    passage a document: the neural cache is tuned the same way (model/evaluation/cache_scoring.py), so
+    neither system is compared with settings the other did not get. Returns the settings and the grid."""
+    passages = [p for p in passages if len(p) > 1]
+    window = RecencySettings.window
+    toks, pos = ngram._pad(passages, skip_first=True)
+    ngram_probs = ngram._probs(toks, pos)  # (N,) in passage order, each passage's positions after its first
+    counted = predictor.offerable.numpy() | (np.arange(predictor.tokenizer.vocab_size) == predictor.tokenizer.unk_id)
+    grid, best = {}, (math.inf, RecencySettings())
+    for decay in RECENCY_DECAYS:
+        per_passage = [recency_target_probs(p, counted, decay, window) for p in passages]
+        recent, seen = (np.concatenate(parts) for parts in zip(*per_passage))
+        for weight in RECENCY_WEIGHTS:
+            mixed = np.where(seen, (1 - weight) * ngram_probs + weight * recent, ngram_probs)
+            perplexity = math.exp(float(-np.log(mixed).mean()))
+            grid[f"{weight}/{decay}"] = round(perplexity, 3)
+            if perplexity < best[0]:
+                best = (perplexity, RecencySettings(weight=weight, decay=decay, window=window))
+    without = math.exp(float(-np.log(ngram_probs).mean()))
+    return best[1], {"perplexity": round(best[0], 3), "perplexity_without_recency": round(without, 3),
+                     "tokens": int(len(pos)), "grid": grid}
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -541,6 +600,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-cache-baseline", action="store_true", help="also the same model with its cache off")
     p.add_argument("--ngram-corpus", type=Path, help="also the 5-gram + recency baseline, fitted on this train.txt")
     p.add_argument("--ngram-tokens", type=int, default=0, help="fit the 5-gram on at most this many tokens (0: all)")
+    p.add_argument("--tune-recency", type=Path, metavar="VALID_TXT",
+                   help="tune the baseline's recency weight and decay on these passages (a corpus's valid.txt)")
     p.add_argument("--perplexity", type=Path, nargs="*", default=[], help="plain text files to score (whole file read)")
     p.add_argument("--per-article", action="store_true", help="reset the state at each WikiText article heading")
     p.add_argument("--json", type=Path, help="write the result here")
@@ -552,9 +613,18 @@ def main(argv: list[str] | None = None) -> None:
     systems: dict[str, Typist] = {"model + cache" if predictor.cache_settings.enabled else "model": NeuralTypist(predictor)}
     if a.no_cache_baseline and predictor.cache_settings.enabled:
         systems["model, no cache"] = NeuralTypist(predictor, OFF)
+    recency_tuning = None
     if a.ngram_corpus:
-        systems["5-gram + recency"] = NgramTypist(predictor, fit_ngram_baseline(predictor, a.ngram_corpus,
-                                                                                max_tokens=a.ngram_tokens))
+        ngram = fit_ngram_baseline(predictor, a.ngram_corpus, max_tokens=a.ngram_tokens)
+        recency = RecencySettings()
+        if a.tune_recency:
+            from model.training.data import read_passages
+
+            passages = encode_passages(predictor.tokenizer, read_passages(a.tune_recency))
+            recency, recency_tuning = tune_recency(ngram, predictor, passages)
+            print(f"5-gram + recency tuned on {recency_tuning['tokens']:,} tokens of {a.tune_recency}: {recency}; "
+                  f"perplexity {recency_tuning['perplexity_without_recency']} → {recency_tuning['perplexity']}")
+        systems["5-gram + recency"] = NgramTypist(predictor, ngram, recency)
     lambada = a.lambada
     if a.last_word_proxy:
         kind, path = a.last_word_proxy
@@ -566,6 +636,8 @@ def main(argv: list[str] | None = None) -> None:
     result = evaluate(systems, lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
                       a.words_per_document or None, a.perplexity, a.per_article)
     result["cache"] = predictor.cache_settings.as_json()
+    if recency_tuning is not None:
+        result["recency"] = {**asdict(systems["5-gram + recency"].recency), "tuning": recency_tuning}
     print(f"model {loaded.version}, cache {predictor.cache_settings}")
     print(markdown_table(result))
     if a.json:
