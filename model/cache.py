@@ -117,6 +117,15 @@ class Rows(Protocol):
     @property
     def nbytes(self) -> int: ...
     def claim(self, end: int, n: int) -> bool: ...
+    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool: ...
+
+
+def rows_hold(rows: Rows, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
+    """Whether rows [end, end + n) are already exactly these (n,) words and (n, H) keys. Rows are claimed
+    before they are written, so a row being written now compares unequal, and the reader moves on."""
+    n = len(words)
+    return (rows.frontier >= end + n and np.array_equal(rows.words[end:end + n], words)
+            and np.array_equal(rows.keys[end:end + n], keys))
 
 
 class LocalRows:
@@ -143,6 +152,9 @@ class LocalRows:
                 return False
             self.frontier = end + n
             return True
+
+    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
+        return rows_hold(self, end, keys, words)
 
 
 class DocumentCache:
@@ -199,7 +211,9 @@ class DocumentCache:
         spellings = spellings if spellings is not None else [None] * n
         keep = self.settings.window
         keys, words = np.asarray(keys, dtype=np.float32)[-keep:], np.asarray(words, dtype=np.int64)[-keep:]
-        if not self._rows.claim(self._end, len(words)):
+        # The same words read on from here before (a retry, a token sent twice) left these rows: reuse them.
+        reuse = self._rows.holds(self._end, keys, words)
+        if not reuse and not self._rows.claim(self._end, len(words)):
             # Move to new rows with room to grow by half (at least 256), never beyond two windows: a full
             # window is copied once per window/2 words read, and the rows cost at most 1.5x what is used.
             old = min(len(self), keep - len(words))
@@ -208,7 +222,8 @@ class DocumentCache:
             rows.keys[:old], rows.words[:old] = self.keys[len(self) - old:], self.words[len(self) - old:]
             self._rows, self._start, self._end = rows, 0, old
         end = self._end + len(words)
-        self._rows.keys[self._end:end], self._rows.words[self._end:end] = keys, words
+        if not reuse:
+            self._rows.keys[self._end:end], self._rows.words[self._end:end] = keys, words
         self._end, self._start = end, max(self._start, end - keep)
         marks = [s if w == self.unk_id else None for w, s in zip(words.tolist(), spellings[-len(words):])]
         self.spellings = (self.spellings + marks)[-keep:]

@@ -73,9 +73,24 @@ else:
 
 
 # The document cache rows every worker reads (service/shared_rows.py): a fresh folder in shared memory
-# per server start, removed when the server stops. Tokens from an earlier start then rebuild.
+# per server start, named after this master's pid, removed when the server stops. Tokens from an
+# earlier start then rebuild. Folders a killed master (SIGKILL: no on_exit) left are removed here.
+def _remove_orphaned_rows_dirs(parent: str = "/dev/shm") -> None:
+    for path in Path(parent).glob("nextword-rows-*-*"):
+        pid = path.name.split("-")[2]
+        try:
+            if path.stat().st_uid != os.getuid() or not pid.isdigit():
+                continue
+            os.kill(int(pid), 0)  # that master still runs: its folder stays
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (PermissionError, FileNotFoundError):  # another user's process, or gone meanwhile
+            continue
+
+
 if not os.environ.get("NEXTWORD_SHARED_CACHE_DIR") and os.path.isdir("/dev/shm"):
-    os.environ["NEXTWORD_SHARED_CACHE_DIR"] = tempfile.mkdtemp(prefix="nextword-rows-", dir="/dev/shm")
+    _remove_orphaned_rows_dirs()
+    os.environ["NEXTWORD_SHARED_CACHE_DIR"] = tempfile.mkdtemp(prefix=f"nextword-rows-{os.getpid()}-", dir="/dev/shm")
     _made_rows_dir = os.environ["NEXTWORD_SHARED_CACHE_DIR"]
 else:
     _made_rows_dir = None

@@ -13,13 +13,15 @@ place. Another host, a restart or an evicted file falls back to the rebuild, wit
 
 Rows past the frontier are claimed under an exclusive flock (and a thread lock: flock does not
 exclude threads sharing one open file), then written; a token is issued only after its rows are.
-The folder is the service user's alone (0700), and its files are bounded in bytes: making a new one
-first removes the least recently written ones until the rest fit.
+The folder is the service user's alone (0700), and its files are bounded in bytes: a worker that has
+made an eighth of the budget since it last looked measures the folder and removes the least recently
+written files until the rest, and the new one, fit.
 """
 from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import mmap
 import os
 import secrets
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.cache import LocalRows
+from model.cache import LocalRows, rows_hold
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ class SharedRows:
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
+        return rows_hold(self, end, keys, words)
+
 
 class SharedRowsFolder:
     """The host's folder of SharedRows files, bounded to max_bytes."""
@@ -94,13 +99,19 @@ class SharedRowsFolder:
             raise PermissionError(f"{self.path} must belong to this user alone (mode 0700)")
         disk = os.statvfs(self.path)
         self.max_bytes = min(max_bytes, disk.f_bavail * disk.f_frsize // 2)  # leave the host half of what is free
+        # The folder is measured (a scan) once this worker has made an eighth of the budget since the last
+        # time, not per file: between scans it may pass the budget by an eighth per worker at most.
+        self._made_since_scan = math.inf
 
     def new_rows(self, capacity: int, hidden: int):
         """model/cache.py's new_rows: a new file, or rows in this process where none can be made."""
         size = file_bytes(capacity, hidden)
         name = secrets.token_bytes(NAME_BYTES)
         try:
-            self._make_room(size)
+            if self._made_since_scan + size > self.max_bytes // 8:
+                self._make_room(size)
+                self._made_since_scan = 0
+            self._made_since_scan += size
             fd = os.open(self.path / name.hex(), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 # Taken now, not when first written: a full /dev/shm (docker's is 64 MB unless shm_size

@@ -155,6 +155,22 @@ def test_copies_are_snapshots_while_the_rows_are_shared():
     assert cache.keys[:, 0].tolist() == list(range(3000 - settings.window, 3000))
 
 
+def test_the_same_words_read_twice_from_one_snapshot_share_their_rows():
+    """A retry (one token, the same next word) reuses the rows the first reading wrote; another word moves on."""
+    import copy
+
+    from model.cache import DocumentCache
+
+    cache = DocumentCache(CacheSettings(weight=0.1, window=50), 4, unk_id=0)
+    cache.add(np.ones((10, 4), np.float32), list(range(1, 11)))
+    first, retry, other = copy.copy(cache), copy.copy(cache), copy.copy(cache)
+    first.add(np.full((1, 4), 7, np.float32), [5])
+    retry.add(np.full((1, 4), 7, np.float32), [5])
+    other.add(np.full((1, 4), 8, np.float32), [5])
+    assert first.location() == retry.location() and other.location()[0] is not first.location()[0]
+    assert other.keys[-1].tolist() == [8] * 4 and first.keys[-1].tolist() == [7] * 4
+
+
 @pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError):

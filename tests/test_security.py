@@ -48,9 +48,12 @@ GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
 def run_gunicorn_conf(monkeypatch, **env: str | None) -> None:
     """Execute service/gunicorn.conf.py as gunicorn's master does, with these variables (None: unset);
     monkeypatch puts every variable it may set back afterwards."""
-    for name in ("NEXTWORD_STATE_SECRET", "NEXTWORD_ADMIN_TOKEN", "PROMETHEUS_MULTIPROC_DIR", "OPENBLAS_NUM_THREADS"):
+    for name in ("NEXTWORD_STATE_SECRET", "NEXTWORD_ADMIN_TOKEN", "PROMETHEUS_MULTIPROC_DIR", "OPENBLAS_NUM_THREADS",
+                 "NEXTWORD_SHARED_CACHE_DIR"):
         monkeypatch.setenv(name, "")  # recorded, so undone even where the file sets an unset variable
         monkeypatch.delenv(name)
+    # Unless a test asks for it, no rows folder in /dev/shm: nothing here would run on_exit to remove it.
+    env = {"NEXTWORD_SHARED_CACHE_DIR": "/nonexistent/not-made-by-this-test", **env}
     for name, value in env.items():
         if value is not None:
             monkeypatch.setenv(name, value)
@@ -136,3 +139,25 @@ def test_gunicorn_refuses_to_start_with_a_foreign_metrics_folder_or_a_short_admi
         assert result.returncode == 1, result.stderr
         assert "nextword: " in result.stderr and message in result.stderr and "Traceback" not in result.stderr
     assert (folder / "precious.txt").read_text() == "do not delete"
+
+
+def test_gunicorn_conf_makes_a_rows_folder_and_removes_those_killed_masters_left(monkeypatch):
+    """A folder per start in /dev/shm named after the master's pid; one whose master is gone (killed
+    with SIGKILL, so its on_exit never ran) is removed at the next start; a live master's stays."""
+    import shutil
+    import tempfile
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = Path(tempfile.mkdtemp(prefix=f"nextword-rows-{gone.pid}-", dir="/dev/shm"))
+    live = Path(tempfile.mkdtemp(prefix=f"nextword-rows-{os.getpid()}-", dir="/dev/shm"))
+    made = None
+    try:
+        run_gunicorn_conf(monkeypatch, NEXTWORD_SHARED_CACHE_DIR=None)
+        made = Path(os.environ["NEXTWORD_SHARED_CACHE_DIR"])
+        assert made.parent == Path("/dev/shm") and made.name.startswith(f"nextword-rows-{os.getpid()}-") and made.is_dir()
+        assert not orphan.exists() and live.exists()
+    finally:
+        for path in (orphan, live, made):
+            if path is not None:
+                shutil.rmtree(path, ignore_errors=True)
