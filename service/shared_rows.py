@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.cache import LocalRows, rows_hold
+from model import LocalRows, rows_hold
 
 log = logging.getLogger(__name__)
 
