@@ -4,6 +4,7 @@ the vocabulary included; its tokens are refused like any other when altered; its
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from pathlib import Path
 
@@ -329,3 +330,42 @@ def test_the_shared_rows_folder_is_bounded_and_private(tmp_path):
     (tmp_path / "open").mkdir(mode=0o755)
     with pytest.raises(PermissionError):
         SharedRowsFolder(tmp_path / "open", max_bytes=one)
+
+
+def _claim_many(path: str, name: bytes, tries: int, start, queue) -> None:
+    """In another process: try to extend one shared file row by row from wherever it ends, counting wins."""
+    from service.shared_rows import SharedRowsFolder
+
+    rows = SharedRowsFolder(Path(path), max_bytes=1 << 30).open(name, 8)
+    start.wait(timeout=60)  # both processes begin together
+    won = 0
+    for _ in range(tries):
+        end = rows.frontier
+        if rows.claim(end, 1):
+            rows.words[end] = os.getpid()
+            won += 1
+    queue.put(won)
+
+
+def test_processes_claiming_one_file_never_get_the_same_rows(tmp_path):
+    """Two processes race to append to one shared file: each row is claimed by exactly one of them, and
+    the frontier is the sum of their wins (the flock makes read-check-advance one step)."""
+    import multiprocessing
+
+    from service.shared_rows import SharedRowsFolder
+
+    folder = SharedRowsFolder(tmp_path / "rows", max_bytes=1 << 30)
+    rows = folder.new_rows(4000, 8)
+    context = multiprocessing.get_context("spawn")
+    queue, start = context.Queue(), context.Barrier(2)
+    workers = [context.Process(target=_claim_many, args=(str(tmp_path / "rows"), rows.name, 1500, start, queue))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+    wins = [queue.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(timeout=60)
+    assert rows.frontier == sum(wins) <= 3000 and min(wins) > 0
+    owners = rows.words[: rows.frontier].tolist()
+    assert sorted(set(owners)) == sorted(w.pid for w in workers)
+    assert [owners.count(w.pid) for w in workers] == wins  # no row written by both
