@@ -8,6 +8,7 @@ of document cache rows.
 """
 import importlib.util
 import os
+import resource
 import secrets
 import shutil
 import sys
@@ -87,6 +88,12 @@ def _remove_orphaned_rows_dirs(parent: str = "/dev/shm") -> None:
         except (PermissionError, FileNotFoundError):  # another user's process, or gone meanwhile
             continue
 
+
+# Each mapped rows file holds a file descriptor in the worker that maps it (as many as the LRU holds
+# documents, 4,096 at most): lift the soft limit where it is the common 1,024.
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _soft != resource.RLIM_INFINITY and _soft < 16384:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (16384 if _hard == resource.RLIM_INFINITY else min(16384, _hard), _hard))
 
 if not os.environ.get("NEXTWORD_SHARED_CACHE_DIR") and os.path.isdir("/dev/shm"):
     _remove_orphaned_rows_dirs()

@@ -27,6 +27,7 @@ import os
 import secrets
 import struct
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,9 @@ class SharedRowsFolder:
         self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.path.stat().st_uid != os.getuid() or self.path.stat().st_mode & 0o077:
             raise PermissionError(f"{self.path} must belong to this user alone (mode 0700)")
+        # The files this worker has mapped, by name: a file is mapped once however many caches view it
+        # (each mapping holds a file descriptor), and unmapped when no cache holds it any more.
+        self._mapped: weakref.WeakValueDictionary[bytes, SharedRows] = weakref.WeakValueDictionary()
         disk = os.statvfs(self.path)
         self.max_bytes = min(max_bytes, disk.f_bavail * disk.f_frsize // 2)  # leave the host half of what is free
         # The folder is measured (a scan) once this worker has made an eighth of the budget since the last
@@ -126,12 +130,16 @@ class SharedRowsFolder:
             log.warning("document cache rows kept in this worker only: %s", e)
             return LocalRows(capacity, hidden)
         HEADER.pack_into(rows._map, 0, MAGIC, hidden, capacity)
+        self._mapped[name] = rows
         return rows
 
     def open(self, name: bytes, hidden: int) -> SharedRows | None:
         """The file a token names, if it is still here and is what it should be; else None (rebuild)."""
         if len(name) != NAME_BYTES:
             return None
+        mapped = self._mapped.get(name)
+        if mapped is not None:
+            return mapped if mapped.keys.shape[1] == hidden else None
         try:
             fd = os.open(self.path / name.hex(), os.O_RDWR)
         except OSError:
@@ -142,7 +150,8 @@ class SharedRowsFolder:
             if magic != MAGIC or file_hidden != hidden or os.fstat(fd).st_size != file_bytes(capacity, hidden):
                 os.close(fd)
                 return None
-            return SharedRows(name, fd, hidden, capacity)
+            rows = self._mapped[name] = SharedRows(name, fd, hidden, capacity)
+            return rows
         except (OSError, ValueError):
             os.close(fd)
             return None

@@ -321,10 +321,13 @@ def test_the_shared_rows_folder_is_bounded_and_private(tmp_path):
     made = [folder.new_rows(100, 8) for _ in range(5)]
     assert all(isinstance(r, SharedRows) for r in made)
     assert sum(f.stat().st_size for f in (tmp_path / "rows").iterdir()) <= 3 * one
-    assert folder.open(made[0].name, 8) is None and folder.open(made[-1].name, 8) is not None  # oldest out
-    assert folder.open(made[-1].name, 16) is None  # another model's hidden size
+    other_worker = SharedRowsFolder(tmp_path / "rows", max_bytes=3 * one)
+    assert other_worker.open(made[0].name, 8) is None and other_worker.open(made[-1].name, 8) is not None  # oldest out
+    assert folder.open(made[0].name, 8) is made[0]  # still mapped here: a worker reads what it holds until it lets go
+    assert other_worker.open(made[-1].name, 16) is None  # another model's hidden size
     assert made[-1].claim(0, 10) and not made[-1].claim(0, 1) and made[-1].claim(10, 90) and not made[-1].claim(100, 1)
-    assert folder.open(made[-1].name, 8).frontier == 100  # seen through another mapping
+    assert other_worker.open(made[-1].name, 8).frontier == 100  # seen through another mapping
+    assert other_worker.open(made[-1].name, 8) is other_worker.open(made[-1].name, 8)  # mapped once per worker
     too_big = SharedRowsFolder(tmp_path / "small", max_bytes=one - 1).new_rows(100, 8)
     assert not isinstance(too_big, SharedRows) and too_big.claim(0, 100)  # this process's rows instead
     (tmp_path / "open").mkdir(mode=0o755)
