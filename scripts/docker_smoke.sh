@@ -266,6 +266,19 @@ done
 [ "$healthy" = 3 ] || fail "only $healthy of 3 api containers healthy after 120 s"
 docker-compose ps | sed 's/^/   /'
 
+say "the replicas share one folder of document cache rows (the cache-rows tmpfs)"
+docker exec "${ids[0]}" python -c "
+import os, sys
+st = os.stat('/cache-rows/nextword')
+if st.st_uid != os.getuid() or st.st_mode & 0o077:
+    sys.exit(1)
+open('/cache-rows/nextword/.smoke', 'w').close()" || fail "no rows folder of the service user's own in ${ids[0]:0:12}"
+for id in "${ids[@]:1}"; do
+    docker exec "$id" test -e /cache-rows/nextword/.smoke || fail "replica ${id:0:12} does not see the shared rows folder"
+done
+docker exec "${ids[0]}" rm /cache-rows/nextword/.smoke
+echo "   one rows folder, owned by the service user (0700), seen by all 3 replicas"
+
 say "docker-compose run --rm trainer   (a new model version; the replicas switch without a restart)"
 timeout 900 docker-compose run --rm trainer >"$WORK/trainer.log" 2>&1 || { tail -n 30 "$WORK/trainer.log" >&2; fail "trainer failed"; }
 tail -n 3 "$WORK/trainer.log" | sed 's/^/   /'

@@ -118,8 +118,8 @@ class SharedRowsFolder:
             self._made_since_scan += size
             fd = os.open(self.path / name.hex(), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                # Taken now, not when first written: a full /dev/shm (docker's is 64 MB unless shm_size
-                # says more) is an error here rather than a SIGBUS in the middle of a request.
+                # Taken now, not when first written: a full tmpfs (a container's /dev/shm is 64 MB unless
+                # told otherwise) is an error here rather than a SIGBUS in the middle of a request.
                 os.posix_fallocate(fd, 0, size)
                 rows = SharedRows(name, fd, hidden, capacity)
             except OSError:
