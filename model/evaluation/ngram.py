@@ -201,14 +201,19 @@ class KneserNeyLM:
         toks, _ = self._pad([hist + [int(word)]], skip_first=False)
         return float(np.log(self._probs(toks, np.array([len(toks) - 1]))[0]))
 
-    def perplexity(self, passages: list[list[int]]) -> float:
-        """exp(mean −log P) over every token of every passage after its first (each from its own passage)."""
+    def target_probabilities(self, passages: list[list[int]]) -> np.ndarray:
+        """P of every token of every passage after its first, given the tokens before it in its passage,
+        in passage order: (N,)."""
         toks, pos = self._pad(passages, skip_first=True)
         if not len(pos):
             raise ValueError("no token to predict: every passage has fewer than two tokens")
         if int(toks[pos].min()) < 0 or int(toks[pos].max()) >= self.vocab_size:
             raise ValueError(f"token ids must lie in [0, {self.vocab_size})")
-        return math.exp(float(-np.log(self._probs(toks, pos)).mean()))
+        return self._probs(toks, pos)
+
+    def perplexity(self, passages: list[list[int]]) -> float:
+        """exp(mean −log P) over every token of every passage after its first (each from its own passage)."""
+        return math.exp(float(-np.log(self.target_probabilities(passages)).mean()))
 
 
 def _peak_rss_mb() -> float | None:

@@ -512,8 +512,7 @@ def tune_recency(ngram: KneserNeyLM, predictor: Predictor, passages: list[list[i
     neither system is compared with settings the other did not get. Returns the settings and the grid."""
     passages = [p for p in passages if len(p) > 1]
     window = RecencySettings.window
-    toks, pos = ngram._pad(passages, skip_first=True)
-    ngram_probs = ngram._probs(toks, pos)  # (N,) in passage order, each passage's positions after its first
+    ngram_probs = ngram.target_probabilities(passages)  # (N,) in passage order, each passage's positions after its first
     counted = predictor.offerable.numpy() | (np.arange(predictor.tokenizer.vocab_size) == predictor.tokenizer.unk_id)
     grid, best = {}, (math.inf, RecencySettings())
     for decay in RECENCY_DECAYS:
@@ -527,7 +526,7 @@ def tune_recency(ngram: KneserNeyLM, predictor: Predictor, passages: list[list[i
                 best = (perplexity, RecencySettings(weight=weight, decay=decay, window=window))
     without = math.exp(float(-np.log(ngram_probs).mean()))
     return best[1], {"perplexity": round(best[0], 3), "perplexity_without_recency": round(without, 3),
-                     "tokens": int(len(pos)), "grid": grid}
+                     "tokens": len(ngram_probs), "grid": grid}
 
 
 # ---------------------------------------------------------------- command line
