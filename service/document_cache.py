@@ -122,7 +122,7 @@ def shared_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder 
     if at.end - at.start != min(max(pairs, 0), predictor.cache_settings.window):
         return None
     rows = shared.open(at.name, predictor.model.config.hidden_size)
-    if rows is None or rows.frontier < at.end or at.end > len(rows.words):
+    if rows is None or rows.frontier < at.end:
         return None
     n = at.end - at.start
     return DocumentCache.over(predictor.cache_settings, predictor.tokenizer.unk_id, rows, at.start, at.end,
