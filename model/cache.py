@@ -117,7 +117,6 @@ class Rows(Protocol):
     @property
     def nbytes(self) -> int: ...
     def claim(self, end: int, n: int) -> bool: ...
-    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool: ...
 
 
 def rows_hold(rows: Rows, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
@@ -152,9 +151,6 @@ class LocalRows:
                 return False
             self.frontier = end + n
             return True
-
-    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
-        return rows_hold(self, end, keys, words)
 
 
 class DocumentCache:
@@ -212,7 +208,7 @@ class DocumentCache:
         keep = self.settings.window
         keys, words = np.asarray(keys, dtype=np.float32)[-keep:], np.asarray(words, dtype=np.int64)[-keep:]
         # The same words read on from here before (a retry, a token sent twice) left these rows: reuse them.
-        reuse = self._rows.holds(self._end, keys, words)
+        reuse = rows_hold(self._rows, self._end, keys, words)
         if not reuse and not self._rows.claim(self._end, len(words)):
             # Move to new rows with room to grow by half (at least 256), never beyond two windows: a full
             # window is copied once per window/2 words read, and the rows cost at most 1.5x what is used.
@@ -286,9 +282,6 @@ class DocumentCache:
         return float((1 - lam) * model_probs[target] + lam * weights[self.words == target].sum())
 
     # ------------------------------------------------------------ the cache as data (the service's LRU measures it)
-
-    def to_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-        return self.keys, self.words, list(self.spellings)
 
     def storage(self) -> tuple[object, int]:
         """The rows this cache is a view of, shared with the caches it was copied from or to, and their bytes."""

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import LocalRows, rows_hold
+from model import LocalRows
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,6 @@ class SharedRows:
                 return True
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def holds(self, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
-        return rows_hold(self, end, keys, words)
 
 
 class SharedRowsFolder:
