@@ -27,6 +27,7 @@ Settings (λ `weight`, θ `flatness`, W `window`, S `entropy_scale`) are tuned o
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -111,6 +112,7 @@ class Rows(Protocol):
     """Append-only storage of (key, word) rows: written once, past the frontier, never changed after."""
     keys: np.ndarray  # (capacity, H) float32
     words: np.ndarray  # (capacity,) int64
+    name: bytes  # 16 random bytes: what a state token calls these rows (service/shared_rows.py, rows_store.py)
 
     @property
     def frontier(self) -> int: ...
@@ -138,6 +140,7 @@ class LocalRows:
         self.keys = np.empty((capacity, hidden_size), dtype=np.float32)  # (capacity, H)
         self.words = np.empty(capacity, dtype=np.int64)  # (capacity,)
         self.frontier = 0  # rows written so far
+        self.name = os.urandom(16)
         self._lock = threading.Lock()  # gthread workers may extend one document from two threads
 
     @property

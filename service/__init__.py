@@ -52,8 +52,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
     app.extensions["nextword_documents"] = CacheStore(config.cache_memory_mb << 20)
     app.extensions["nextword_shared_rows"] = shared_rows_folder(config)
+    app.extensions["nextword_rows_store"] = redis_rows_store(config)
     app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval, bool(config.quantize))
     return app
+
+
+def redis_rows_store(config):
+    """Document cache rows in Redis, for any host (service/rows_store.py), or None where it is off."""
+    if not config.redis_url:
+        return None
+    from service.rows_store import RedisRowsStore
+
+    return RedisRowsStore(config.redis_url, config.redis_ttl_s)
 
 
 def shared_rows_folder(config):

@@ -149,12 +149,17 @@ def predict_with_cache(model: Predictor, req: PredictRequest):
     """The document cache over the whole text, carried by the token (service/document_cache.py)."""
     before = open_token(model, req.state, with_cache=True)
     ids, spellings = model.encode_with_spellings(req.prompt)
-    store = document_caches()
+    store, rows_store = document_caches(), current_app.extensions["nextword_rows_store"]
     cached = store.get(before.mac) if before is not None and before.recipe is not None else None
     try:
-        reading = read_document(model, before, cached, ids, spellings, current_app.extensions["nextword_shared_rows"])
+        reading = read_document(model, before, cached, ids, spellings, current_app.extensions["nextword_shared_rows"],
+                                rows_store)
     except EmptyPromptError:
         raise empty_prompt() from None
+    if rows_store is not None and reading.recipe.rows is not None:
+        # Before the token goes out, so that any host the client turns to next can read these rows.
+        rows, _, end = reading.cache.location()
+        rows_store.publish(rows, end - len(ids), end)
     metrics.count_tokens("/v1/predict", len(ids) + reading.rebuilt)
     if before is not None and before.recipe is not None:
         metrics.count_document_cache(reading.source)

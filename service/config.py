@@ -12,6 +12,8 @@
 | NEXTWORD_CACHE_MEMORY_MB  | 256     | per worker: the document caches kept between requests (service/document_cache.py) |
 | NEXTWORD_SHARED_CACHE_DIR | unset   | cache rows all workers of a host read (service/shared_rows.py); unset = off |
 | NEXTWORD_SHARED_CACHE_MB  | 512     | the most that folder holds (and at most half the free space there) |
+| NEXTWORD_REDIS_URL        | unset   | Redis that keeps cache rows for every host (service/rows_store.py), e.g. redis://127.0.0.1:6379/0; unset = off |
+| NEXTWORD_REDIS_TTL_S      | 3600    | seconds a document's rows stay in Redis after their last append |
 
 gunicorn.conf.py sets NEXTWORD_SHARED_CACHE_DIR, where it is unset, to a fresh folder under /dev/shm
 for each server start, and removes it when the server stops.
@@ -71,6 +73,8 @@ class ServiceConfig:
     cache_memory_mb: int = 256  # about 128 texts of 2,000 words at hidden size 256; a miss only costs a rebuild
     shared_cache_dir: str = ""  # "" = off: each worker keeps its caches to itself
     shared_cache_mb: int = 512
+    redis_url: str = ""  # "" = off: a token taken to another host rebuilds its cache
+    redis_ttl_s: int = 3600
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> ServiceConfig:
@@ -95,3 +99,5 @@ class ServiceConfig:
             check_secret("NEXTWORD_STATE_SECRET", self.state_secret)
         if self.admin_token:
             check_secret("NEXTWORD_ADMIN_TOKEN", self.admin_token)
+        if self.redis_ttl_s < 1:
+            raise ValueError(f"NEXTWORD_REDIS_TTL_S must be at least 1 (got {self.redis_ttl_s})")

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import DocumentCache, EmptyPromptError, Predictor, State
-from service.shared_rows import SharedRows, SharedRowsFolder
+from service.rows_store import RedisRowsStore
+from service.shared_rows import SharedRowsFolder
 from service.state_token import (
     COUNT,
     HEADER,
@@ -80,7 +81,8 @@ class Reading:
     # being typed, a retry) is a hit.
     restored: DocumentCache | None = None
     source: str = "new"  # where the cache came from: "new" (no token), "hit" (this worker's LRU),
-    #                      "shared" (rows another worker of this host wrote), "rebuilt" (from the recipe)
+    #                      "shared" (rows another worker of this host wrote), "redis" (rows in Redis),
+    #                      "rebuilt" (from the recipe)
 
 
 def check_recipe(predictor: Predictor, recipe: Recipe) -> None:
@@ -112,29 +114,39 @@ def within_budget(spellings: list[str | None]) -> list[str | None]:
     return kept
 
 
-def shared_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder | None) -> DocumentCache | None:
-    """The cache a recipe describes, from the rows a worker of this host wrote (service/shared_rows.py);
-    None where they are not here (another host, evicted) or do not fit the recipe: then it is rebuilt."""
-    if shared is None or recipe.rows is None:
-        return None
+def stored_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder | None,
+                 store: RedisRowsStore | None = None) -> tuple[DocumentCache | None, str]:
+    """The cache a recipe describes, from rows already written: this host's (service/shared_rows.py,
+    "shared"), else Redis's (service/rows_store.py, "redis"); (None, "rebuilt") where neither holds
+    them, or what they hold does not fit the recipe: then it is rebuilt."""
+    if recipe.rows is None or (shared is None and store is None):
+        return None, "rebuilt"
     at = recipe.rows
     pairs = len(recipe.ids) - (1 if recipe.snapshot is None else 0)  # the first word of a text has no pair
-    if at.end - at.start != min(max(pairs, 0), predictor.cache_settings.window):
-        return None
-    rows = shared.open(at.name, predictor.model.config.hidden_size)
-    if rows is None or rows.frontier < at.end:
-        return None
     n = at.end - at.start
-    return DocumentCache.over(predictor.cache_settings, predictor.tokenizer.unk_id, rows, at.start, at.end,
-                              recipe.spellings[len(recipe.spellings) - n:], shared.new_rows)
+    if n != min(max(pairs, 0), predictor.cache_settings.window) or n <= 0:
+        return None, "rebuilt"
+    words = np.asarray(recipe.ids[len(recipe.ids) - n:], dtype=np.int64)  # the pairs' next words
+    spellings = recipe.spellings[len(recipe.spellings) - n:]
+    settings, unk, hidden = predictor.cache_settings, predictor.tokenizer.unk_id, predictor.model.config.hidden_size
+    rows = shared.open(at.name, hidden) if shared is not None else None
+    if rows is not None and rows.frontier >= at.end and np.array_equal(rows.words[at.start:at.end], words):
+        return DocumentCache.over(settings, unk, rows, at.start, at.end, spellings, shared.new_rows), "shared"
+    fetched = store.fetch(at.name, hidden, at.start, at.end) if store is not None else None
+    if fetched is not None and np.array_equal(fetched[1], words):
+        cache = predictor.new_cache(new_rows=shared.new_rows if shared is not None else None)
+        cache.add(fetched[0], words, spellings)
+        return cache, "redis"
+    return None, "rebuilt"
 
 
 def read_document(predictor: Predictor, before: Decoded | None, cached, ids: list[int],
-                  spellings: list[str | None], shared: SharedRowsFolder | None = None) -> Reading:
+                  spellings: list[str | None], shared: SharedRowsFolder | None = None,
+                  store: RedisRowsStore | None = None) -> Reading:
     """Read the new `ids` into the document the token `before` describes (None: a new text).
 
     `cached` is the cache the LRU holds for `before` (it is not changed), or None: then it is read from
-    the host's shared rows where the token names them, else rebuilt from the recipe. Whole text or word
+    the host's shared rows or from Redis where the token names rows they hold, else rebuilt from the recipe. Whole text or word
     by word, hit or miss, the cache ends up with the same pairs."""
     if before is None and not ids:
         raise EmptyPromptError("the prompt has no words")
@@ -160,9 +172,9 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     source = "new" if before is None else "hit" if cached is not None else "rebuilt"
     restored = None
     if cached is None and before is not None and before.recipe is not None:
-        cached = shared_cache(predictor, recipe, shared)
+        cached, found = stored_cache(predictor, recipe, shared, store)
         if cached is not None:
-            source, restored = "shared", cached
+            source, restored = found, cached
     if cached is None:  # rebuild: the keys come back by reading the recipe from its snapshot
         cache, rebuilt = predictor.new_cache(new_rows=shared.new_rows if shared else None), old
         if 0 < cut < old:
@@ -189,7 +201,8 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     if budgeted != kept and len(cache):
         cache.spellings = budgeted[len(budgeted) - len(cache):]  # a rebuild from the token gives exactly these
     rows, start, end = cache.location()
-    at = RowsAt(rows.name, start, end) if isinstance(rows, SharedRows) and len(cache) else None
+    # The token names the rows where another worker or host could read them (shared folder, Redis).
+    at = RowsAt(rows.name, start, end) if (shared is not None or store is not None) and len(cache) else None
     return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted, at), rebuilt, restored, source)
 
 

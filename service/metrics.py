@@ -33,7 +33,7 @@ TOKENS = Counter("nextword_tokens_processed_total", "Prompt and generated tokens
 # 1 for the version a live worker serves; summed over workers, so during a swap both show.
 MODEL_INFO = Gauge("nextword_model_info", "The model version served", ["version"], multiprocess_mode="livesum")
 # Requests continuing a text with the document cache: found in this worker ("hit"), read from the rows another
-# worker of the host wrote ("shared"), or rebuilt from the token ("rebuilt").
+# worker of the host wrote ("shared") or from Redis ("redis"), or rebuilt from the token ("rebuilt").
 DOCUMENT_CACHE = Counter("nextword_document_cache_total", "Continued texts whose document cache was found or rebuilt",
                          ["result"])
 RELOADS = Counter("nextword_model_reloads_total", "Checks for a newer model version", ["result"])

@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny hand-written corpus, a tiny model trained on it, the Flask app."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,51 @@ def app(tiny_models_dir):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+class RedisServer:
+    """A real redis-server on loopback, without persistence: `url`, and `stop()` for outage tests."""
+
+    def __init__(self, directory: Path) -> None:
+        import socket
+        import subprocess
+        import time
+
+        import redis
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(directory), "--maxmemory", "256mb", "--maxmemory-policy", "volatile-lru"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture()
+def redis_server(tmp_path):
+    """Skipped where redis-server is not installed, except under CI (.ci/run installs it): there it fails."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed (Debian: apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()

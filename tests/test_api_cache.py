@@ -57,19 +57,24 @@ def assert_same_predictions(got: dict, expected: dict) -> None:
 
 
 @pytest.mark.parametrize("slack", [document_cache.SLACK, 16])
-@pytest.mark.parametrize("workers", ["one", "two", "two sharing rows", "no memory"])
-def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, tmp_path, slack, workers):
-    """One worker (its LRU hits), two alternating (each request rebuilds from the other's token, or reads
-    the rows the other wrote in the host's shared folder), or a worker that keeps nothing: the same
-    predictions, prefix completion and copied words as the whole text."""
+@pytest.mark.parametrize("workers", ["one", "two", "two sharing rows", "two hosts with redis", "no memory"])
+def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, tmp_path, request, slack, workers):
+    """One worker (its LRU hits), two alternating (each request rebuilds from the other's token, reads
+    the rows the other wrote in the host's shared folder, or, on two hosts, reads them from Redis), or a
+    worker that keeps nothing: the same predictions, prefix completion and copied words as the whole text."""
     monkeypatch.setattr(document_cache, "SLACK", slack)
     found = []
-    shared_cache = document_cache.shared_cache
-    monkeypatch.setattr(document_cache, "shared_cache", lambda *a: found.append(shared_cache(*a)) or found[-1])
+    stored_cache = document_cache.stored_cache
+    monkeypatch.setattr(document_cache, "stored_cache", lambda *a: found.append(stored_cache(*a)) or found[-1])
     rows = {"shared_cache_dir": str(tmp_path / "rows")}
-    apps = {"one": [make_app(cache_models_dir)], "two": [make_app(cache_models_dir), make_app(cache_models_dir)],
-            "two sharing rows": [make_app(cache_models_dir, **rows), make_app(cache_models_dir, **rows)],
-            "no memory": [make_app(cache_models_dir, cache_memory_mb=0)]}[workers]
+    if workers == "two hosts with redis":  # a folder of rows each, one Redis
+        redis = request.getfixturevalue("redis_server")
+        hosts = [{"shared_cache_dir": str(tmp_path / f"host{i}"), "redis_url": redis.url} for i in (1, 2)]
+    apps = {"one": lambda: [make_app(cache_models_dir)],
+            "two": lambda: [make_app(cache_models_dir), make_app(cache_models_dir)],
+            "two sharing rows": lambda: [make_app(cache_models_dir, **rows), make_app(cache_models_dir, **rows)],
+            "two hosts with redis": lambda: [make_app(cache_models_dir, **host) for host in hosts],
+            "no memory": lambda: [make_app(cache_models_dir, cache_memory_mb=0)]}[workers]()
     clients = [a.test_client() for a in apps]
     whole_client = make_app(cache_models_dir).test_client()
     stores = [a.extensions["nextword_documents"] for a in apps]
@@ -80,9 +85,11 @@ def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, tmp_
             continued = len(LONG.split(" "))
             assert sum(s.hits for s in stores) == (continued if workers == "one" else 0)
             assert sum(s.misses for s in stores) == (0 if workers == "one" else continued)
-            # Shared rows: every miss read them (no rebuild) but the first (after one word there is no pair
-            # yet, so no rows); otherwise there are none to read.
-            assert sum(c is not None for c in found) == (continued - 1 if workers == "two sharing rows" else 0)
+            # Rows written before: every miss read them (no rebuild) but the first (after one word there is no
+            # pair yet, so no rows), from the host's folder or from Redis; otherwise there are none to read.
+            sources = [source for cache, source in found if cache is not None]
+            expected = {"two sharing rows": "shared", "two hosts with redis": "redis"}.get(workers)
+            assert sources == ([expected] * (continued - 1) if expected else [])
     zor = whole_client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor"}).get_json()
     assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
 
