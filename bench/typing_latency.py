@@ -1,6 +1,8 @@
-"""Typing through the API with the document cache: each worker's own caches against rows the workers share.
+"""Typing through the API with the document cache: each worker's own caches against rows the workers share,
+and, across hosts, rebuilding against rows kept in Redis.
 
     .venv/bin/python bench/typing_latency.py --models-dir models-english --text ../shared/data/gutenberg-fiction/valid.txt.xz
+    .venv/bin/python bench/typing_latency.py --models-dir models-english --text ... --hosts 2
 
 What a client typing sends: its document's first --history words once, then one word a request, each
 with the state token of the response before (so every request carries a token no worker has seen
@@ -10,11 +12,19 @@ Both setups run one after the other on the same text: NEXTWORD_SHARED_CACHE_MB=0
 LRU only), then the default (service/shared_rows.py). --clients threads type documents of their own
 at once (each from its own place in the text); Python clients cost a little CPU beside the server.
 Prints p50 / p90 / p99 / mean of the one-word requests and how each worker found its caches
-(nextword_document_cache_total: hit, shared, rebuilt).
+(nextword_document_cache_total: hit, shared, rebuilt, redis).
+
+--hosts 2: two servers of one worker each, each with its own shared folder as two hosts would have,
+and every client alternating between them word by word (a balancer without stickiness): each request
+arrives where the token was not issued. Without Redis each one rebuilds; with NEXTWORD_REDIS_URL (a
+redis-server started here, Debian's) each one reads the rows the other host published. Also prints
+the Redis memory the documents hold at the end (used_memory, and the bytes of their rows).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import secrets
 import statistics
 import tempfile
 import threading
@@ -25,16 +35,18 @@ import numpy as np
 import requests
 
 from model.evaluation.real_text import read_lines
+from scripts.harness.redis_server import RedisServer
 from scripts.harness.server import Server
 
 
-def type_document(url: str, words: list[str], history: int, latencies: list[float], deadline: float) -> None:
-    body = requests.post(url, json={"prompt": " ".join(words[:history]), "k": 3}, timeout=60).json()
-    for word in words[history:]:
+def type_document(urls: list[str], words: list[str], history: int, latencies: list[float], deadline: float) -> None:
+    """The history in one request, then a word a request, round robin over `urls`."""
+    body = requests.post(urls[0], json={"prompt": " ".join(words[:history]), "k": 3}, timeout=60).json()
+    for i, word in enumerate(words[history:], 1):
         if time.monotonic() > deadline:
             return
         t0 = time.perf_counter()
-        r = requests.post(url, json={"prompt": word, "k": 3, "state": body["state"]}, timeout=60)
+        r = requests.post(urls[i % len(urls)], json={"prompt": word, "k": 3, "state": body["state"]}, timeout=60)
         latencies.append((time.perf_counter() - t0) * 1e3)
         r.raise_for_status()
         body = r.json()
@@ -47,19 +59,28 @@ def cache_counts(url: str) -> dict[str, int]:
 
 
 def run(models_dir: Path, env: dict[str, str], documents: list[list[str]], history: int,
-        max_seconds: float) -> tuple[list[float], dict]:
-    with tempfile.TemporaryDirectory() as work, \
-            Server(Path(work) / "server.log", models_dir, env=env, access_log=False) as server:
-        server.wait_ready()
-        url = server.url + "/v1/predict"
+        max_seconds: float, hosts: int = 1) -> tuple[list[float], dict]:
+    """One server of 2 workers, or `hosts` servers of one worker each (a shared folder each)."""
+    workers = 2 if hosts == 1 else 1
+    env = {"NEXTWORD_STATE_SECRET": secrets.token_hex(32), **env}  # one key: any server verifies any token
+    with tempfile.TemporaryDirectory() as work, contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Server(Path(work) / f"server{i}.log", models_dir, workers=workers, env=env,
+                                              access_log=False)) for i in range(hosts)]
+        for server in servers:
+            server.wait_ready()
+        urls = [server.url + "/v1/predict" for server in servers]
         latencies: list[float] = []
         deadline = time.monotonic() + max_seconds
-        threads = [threading.Thread(target=type_document, args=(url, words, history, latencies, deadline)) for words in documents]
+        threads = [threading.Thread(target=type_document, args=(urls, words, history, latencies, deadline)) for words in documents]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        return latencies, cache_counts(url)
+        counts: dict[str, int] = {}
+        for url in urls:
+            for k, v in cache_counts(url).items():
+                counts[k] = counts.get(k, 0) + v
+        return latencies, counts
 
 
 def main() -> None:
@@ -70,19 +91,32 @@ def main() -> None:
     p.add_argument("--words", type=int, default=300, help="words then typed one a request, per client")
     p.add_argument("--clients", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=120, help="per setup, at most")
+    p.add_argument("--hosts", type=int, choices=(1, 2), default=1,
+                   help="2: two one-worker servers, alternated word by word, without and with Redis")
     a = p.parse_args()
     per_client = a.history + a.words
     words = " ".join(read_lines(a.text, 4 * per_client * a.clients)).split()
     documents = [words[i * per_client:(i + 1) * per_client] for i in range(a.clients)]
     print(f"{a.models_dir}: {a.clients} client(s), each {a.history} words then {a.words} one-word requests")
-    print("| setup | requests | p50 ms | p90 ms | p99 ms | mean ms | caches: hit / shared / rebuilt |")
+    print("| setup | requests | p50 ms | p90 ms | p99 ms | mean ms | caches: hit / shared / redis / rebuilt |")
     print("|---|---|---|---|---|---|---|")
-    for name, env in (("each worker's own caches", {"NEXTWORD_SHARED_CACHE_MB": "0"}), ("rows shared by the workers", {})):
-        latencies, counts = run(a.models_dir, env, documents, a.history, a.max_seconds)
-        q = np.percentile(latencies, [50, 90, 99])
-        found = " / ".join(str(counts.get(k, 0)) for k in ("hit", "shared", "rebuilt"))
-        print(f"| {name} | {len(latencies)} | {q[0]:.1f} | {q[1]:.1f} | {q[2]:.1f} | "
-              f"{statistics.mean(latencies):.1f} | {found} |")
+    with tempfile.TemporaryDirectory() as work, contextlib.ExitStack() as stack:
+        if a.hosts == 1:
+            setups = [("each worker's own caches", {"NEXTWORD_SHARED_CACHE_MB": "0"}), ("rows shared by the workers", {})]
+        else:
+            redis = stack.enter_context(RedisServer(Path(work)))
+            setups = [("2 hosts, no Redis", {}), ("2 hosts, rows in Redis", {"NEXTWORD_REDIS_URL": redis.url})]
+        for name, env in setups:
+            latencies, counts = run(a.models_dir, env, documents, a.history, a.max_seconds, a.hosts)
+            q = np.percentile(latencies, [50, 90, 99])
+            found = " / ".join(str(counts.get(k, 0)) for k in ("hit", "shared", "redis", "rebuilt"))
+            print(f"| {name} | {len(latencies)} | {q[0]:.1f} | {q[1]:.1f} | {q[2]:.1f} | "
+                  f"{statistics.mean(latencies):.1f} | {found} |")
+        if a.hosts == 2:
+            keys = redis.client.keys("nextword:rows:*")
+            rows_bytes = sum(redis.client.strlen(k) for k in keys)
+            print(f"Redis at the end: {len(keys)} keys, {rows_bytes / 2**20:.1f} MiB of rows, "
+                  f"used_memory {redis.client.info('memory')['used_memory'] / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

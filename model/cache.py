@@ -26,6 +26,7 @@ Settings (λ `weight`, θ `flatness`, W `window`, S `entropy_scale`) are tuned o
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -108,10 +109,29 @@ class CacheView:
     unknown: dict[str, tuple[str, float]]  # copied words: lower-cased → (as last written, probability)
 
 
+def chain_digests(previous: int, words) -> np.ndarray:
+    """(n,) uint64: d_i = hash(d_{i-1}, word_i), from d_{-1} = `previous`. Rows [0, e) of one storage hold
+    the same words exactly when their digests at e - 1 agree, and then the same keys too: a storage's
+    keys follow from the rows it started with and the words read since. So one number tells whether a
+    copy of the rows elsewhere (another host's, service/rows_store.py) is the text a token describes."""
+    out = np.empty(len(words), dtype=np.uint64)
+    for i, word in enumerate(np.asarray(words, dtype=np.int64).tolist()):
+        previous = int.from_bytes(hashlib.blake2b(previous.to_bytes(8, "little") + word.to_bytes(8, "little", signed=True),
+                                                  digest_size=8).digest(), "little")
+        out[i] = previous
+    return out
+
+
+def seed_digest(name: bytes) -> int:
+    """d_{-1} of a storage: from its name, so two storages' digests never agree by their words alone."""
+    return int.from_bytes(name[:8], "little")
+
+
 class Rows(Protocol):
     """Append-only storage of (key, word) rows: written once, past the frontier, never changed after."""
     keys: np.ndarray  # (capacity, H) float32
     words: np.ndarray  # (capacity,) int64
+    digests: np.ndarray  # (capacity,) uint64: chain_digests over words, seeded by the name
     name: bytes  # 16 random bytes: what a state token calls these rows (service/shared_rows.py, rows_store.py)
 
     @property
@@ -136,16 +156,17 @@ class LocalRows:
     (4 MB for 2,000 keys of 512 floats), and the service's LRU entries for one document's successive
     tokens share one copy (service/document_cache.py counts it once)."""
 
-    def __init__(self, capacity: int, hidden_size: int) -> None:
+    def __init__(self, capacity: int, hidden_size: int, name: bytes | None = None) -> None:
         self.keys = np.empty((capacity, hidden_size), dtype=np.float32)  # (capacity, H)
         self.words = np.empty(capacity, dtype=np.int64)  # (capacity,)
+        self.digests = np.empty(capacity, dtype=np.uint64)  # (capacity,)
         self.frontier = 0  # rows written so far
-        self.name = os.urandom(16)
+        self.name = name or os.urandom(16)  # a name of its own, or another host's rows it copies
         self._lock = threading.Lock()  # gthread workers may extend one document from two threads
 
     @property
     def nbytes(self) -> int:
-        return self.keys.nbytes + self.words.nbytes
+        return self.keys.nbytes + self.words.nbytes + self.digests.nbytes
 
     def claim(self, end: int, n: int) -> bool:
         """Rows [end, end + n) for the cache that ends at `end`, if no one wrote past it and they fit."""
@@ -188,6 +209,11 @@ class DocumentCache:
         return self._rows, self._start, self._end
 
     @property
+    def digest(self) -> int:
+        """The chain digest of its storage's rows [0, end) (chain_digests); 0 for an empty cache."""
+        return int(self._rows.digests[self._end - 1]) if self._end else 0
+
+    @property
     def keys(self) -> np.ndarray:
         """(n, H) float32: h_i, the hidden state after which words[i] came."""
         return self._rows.keys[self._start:self._end]
@@ -219,10 +245,15 @@ class DocumentCache:
             rows = self.new_rows(min(2 * keep, max(256, 3 * (old + len(words)) // 2)), self.hidden_size)
             rows.claim(0, old + len(words))
             rows.keys[:old], rows.words[:old] = self.keys[len(self) - old:], self.words[len(self) - old:]
+            rows.digests[:old] = chain_digests(seed_digest(rows.name), rows.words[:old])
             self._rows, self._start, self._end = rows, 0, old
         end = self._end + len(words)
         if not reuse:
-            self._rows.keys[self._end:end], self._rows.words[self._end:end] = keys, words
+            rows = self._rows
+            previous = int(rows.digests[self._end - 1]) if self._end else seed_digest(rows.name)
+            # Digests first: a reader that finds the words and keys written (rows_hold) finds them too.
+            rows.digests[self._end:end] = chain_digests(previous, words)
+            rows.keys[self._end:end], rows.words[self._end:end] = keys, words
         self._end, self._start = end, max(self._start, end - keep)
         marks = [s if w == self.unk_id else None for w, s in zip(words.tolist(), spellings[-len(words):])]
         self.spellings = (self.spellings + marks)[-keep:]

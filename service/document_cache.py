@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import DocumentCache, EmptyPromptError, Predictor, State
+from model import DocumentCache, EmptyPromptError, LocalRows, Predictor, State, chain_digests, seed_digest
 from service.rows_store import RedisRowsStore
 from service.shared_rows import SharedRowsFolder
 from service.state_token import (
@@ -117,8 +117,9 @@ def within_budget(spellings: list[str | None]) -> list[str | None]:
 def stored_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder | None,
                  store: RedisRowsStore | None = None) -> tuple[DocumentCache | None, str]:
     """The cache a recipe describes, from rows already written: this host's (service/shared_rows.py,
-    "shared"), else Redis's (service/rows_store.py, "redis"); (None, "rebuilt") where neither holds
-    them, or what they hold does not fit the recipe: then it is rebuilt."""
+    "shared"), else, in whole or in part, Redis's (service/rows_store.py, "redis"); (None, "rebuilt")
+    where they are not there, or are not the token's text (the digest of their words differs): then it
+    is rebuilt."""
     if recipe.rows is None or (shared is None and store is None):
         return None, "rebuilt"
     at = recipe.rows
@@ -129,15 +130,47 @@ def stored_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder 
     words = np.asarray(recipe.ids[len(recipe.ids) - n:], dtype=np.int64)  # the pairs' next words
     spellings = recipe.spellings[len(recipe.spellings) - n:]
     settings, unk, hidden = predictor.cache_settings, predictor.tokenizer.unk_id, predictor.model.config.hidden_size
-    rows = shared.open(at.name, hidden) if shared is not None else None
-    if rows is not None and rows.frontier >= at.end and np.array_equal(rows.words[at.start:at.end], words):
-        return DocumentCache.over(settings, unk, rows, at.start, at.end, spellings, shared.new_rows), "shared"
-    fetched = store.fetch(at.name, hidden, at.start, at.end) if store is not None else None
-    if fetched is not None and np.array_equal(fetched[1], words):
-        cache = predictor.new_cache(new_rows=shared.new_rows if shared is not None else None)
-        cache.add(fetched[0], words, spellings)
-        return cache, "redis"
-    return None, "rebuilt"
+    new_rows = shared.new_rows if shared is not None else LocalRows
+
+    def over(rows) -> DocumentCache | None:
+        if not np.array_equal(rows.words[at.start:at.end], words):
+            return None
+        return DocumentCache.over(settings, unk, rows, at.start, at.end, spellings, new_rows)
+
+    local = shared.open(at.name, hidden) if shared is not None else None
+    if local is not None and local.frontier >= at.end:
+        if int(local.digests[at.end - 1]) == at.digest:
+            cache = over(local)
+            return (cache, "shared") if cache is not None else (None, "rebuilt")
+    if store is None:
+        return None, "rebuilt"
+    if local is not None and local.frontier < at.end:  # the copy here lacks the rows written since elsewhere
+        have = local.frontier
+        fetched = store.fetch(at.name, hidden, have, at.end)
+        previous = int(local.digests[have - 1]) if have else seed_digest(at.name)
+        if fetched is not None:
+            digests = chain_digests(previous, fetched[1])
+            if int(digests[-1]) == at.digest and local.claim(have, at.end - have):
+                local.digests[have:at.end], local.keys[have:at.end], local.words[have:at.end] = digests, *fetched
+                cache = over(local)
+                return (cache, "redis") if cache is not None else (None, "rebuilt")
+    # No copy here, or one that diverged: all the rows up to the token's, from Redis.
+    fetched = store.fetch(at.name, hidden, 0, at.end)
+    if fetched is None:
+        return None, "rebuilt"
+    digests = chain_digests(seed_digest(at.name), fetched[1])
+    if int(digests[-1]) != at.digest:
+        return None, "rebuilt"
+    if local is None:  # a copy under the same name: what this host appends extends the same rows in Redis
+        window = settings.window
+        rows = new_rows(max(at.end, min(2 * window, max(256, 3 * at.end // 2))), hidden, at.name)
+        if rows.claim(0, at.end):
+            rows.digests[:at.end], rows.keys[:at.end], rows.words[:at.end] = digests, *fetched
+            cache = over(rows)
+            return (cache, "redis") if cache is not None else (None, "rebuilt")
+    cache = predictor.new_cache(new_rows=new_rows)  # rows of its own, under a new name
+    cache.add(fetched[0][at.start:], fetched[1][at.start:], spellings)
+    return (cache, "redis") if np.array_equal(cache.words, words) else (None, "rebuilt")
 
 
 def read_document(predictor: Predictor, before: Decoded | None, cached, ids: list[int],
@@ -202,7 +235,8 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
         cache.spellings = budgeted[len(budgeted) - len(cache):]  # a rebuild from the token gives exactly these
     rows, start, end = cache.location()
     # The token names the rows where another worker or host could read them (shared folder, Redis).
-    at = RowsAt(rows.name, start, end) if (shared is not None or store is not None) and len(cache) else None
+    named = (shared is not None or store is not None) and len(cache)
+    at = RowsAt(rows.name, start, end, cache.digest) if named else None
     return Reading(state, cache, Recipe(new_snapshot, all_ids[cut:], budgeted, at), rebuilt, restored, source)
 
 

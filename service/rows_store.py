@@ -10,11 +10,16 @@ the recipe's words. Redis only accelerates: missing, evicted, expired, stale or 
 still rebuilds the same cache.
 
     key  nextword:rows:<32 hex digits of the rows' name>:<H>
-    value, row after row: key (H × float32 little-endian) | next word (int64 little-endian)
+    value, row after row: key (H × float32) | next word (int64) | chain digest (uint64), little-endian
 
-The value is a prefix of one host's rows, which are written once and never changed (model/cache.py),
-so it only ever grows by appending, and an append is made only where the value ends exactly where
-the new rows start (a Lua script, atomic in Redis); otherwise the writer sends what Redis lacks.
+Rows are written once and never changed (model/cache.py), so the value only ever grows by appending,
+and an append is made only where the value ends exactly where the new rows start (a Lua script,
+atomic in Redis); otherwise the writer sends what Redis lacks. A host that reads a token's rows from
+here keeps them under the same name (service/document_cache.py stored_cache): when the text comes
+back to it, it reads only the rows it lacks, and the rows it appends extend the same value. Two hosts
+continuing one token with different words both append at the same row: the first wins in Redis, and
+the digest chain (model/cache.py chain_digests; the token carries its rows' last) tells every reader
+which copy is the token's, so a diverged copy is never read as another text's.
 Memory: every key expires `ttl_s` after its last append, holds at most one storage's capacity (two
 windows), and the server's own `maxmemory` with an LRU policy bounds the rest (docker-compose.yml).
 """
@@ -46,7 +51,7 @@ BACKOFF_S = 5.0
 
 
 def row_dtype(hidden: int) -> np.dtype:
-    return np.dtype([("key", "<f4", (hidden,)), ("word", "<i8")])
+    return np.dtype([("key", "<f4", (hidden,)), ("word", "<i8"), ("digest", "<u8")])
 
 
 def key_for(name: bytes, hidden: int) -> str:
@@ -93,8 +98,9 @@ class RedisRowsStore:
         try:
             for _ in range(2):  # the guess, then what Redis says it has
                 have = int(self._append_at(keys=[key], args=[start * size, self._pack(rows, start, end), self.ttl_s]))
-                if have >= end * size:
-                    return True
+                if have >= end * size:  # there already: ours, unless another host's words came first
+                    last = self.client.getrange(key, end * size - 8, end * size - 1)
+                    return last == int(rows.digests[end - 1]).to_bytes(8, "little")
                 if have % size or have > start * size:
                     return False  # not a prefix of these rows (another writer's, or corrupt): leave it
                 start = have // size
@@ -106,12 +112,13 @@ class RedisRowsStore:
     @staticmethod
     def _pack(rows, start: int, end: int) -> bytes:
         packed = np.empty(end - start, dtype=row_dtype(rows.keys.shape[1]))  # (n,) rows
-        packed["key"], packed["word"] = rows.keys[start:end], rows.words[start:end]
+        packed["key"], packed["word"], packed["digest"] = rows.keys[start:end], rows.words[start:end], rows.digests[start:end]
         return packed.tobytes()
 
     def fetch(self, name: bytes, hidden: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Rows [start, end) of the storage `name`: keys (n, H) float32 and words (n,) int64, or None
-        where Redis does not hold all of them (or is down)."""
+        where Redis does not hold all of them (or is down). The caller checks the words against the
+        token's digest (their digests are recomputed, not read)."""
         if end <= start or not self._available():
             return None
         dtype = row_dtype(hidden)

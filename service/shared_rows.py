@@ -8,8 +8,8 @@ written once past a frontier, never changed after) live in a file that all worke
 token names the file and the rows it covers (Recipe.rows): any worker of the host reads them in
 place. Another host, a restart or an evicted file falls back to the rebuild, with the same answer.
 
-    file: b"NWR1" | u32 hidden | u32 capacity | pad to 16 | u64 frontier | pad to 64
-          | keys: capacity × hidden float32 | words: capacity × int64
+    file: b"NWR2" | u32 hidden | u32 capacity | pad to 16 | u64 frontier | pad to 64
+          | keys: capacity × hidden float32 | words: capacity × int64 | digests: capacity × uint64
 
 Rows past the frontier are claimed under an exclusive flock (and a thread lock: flock does not
 exclude threads sharing one open file), then written; a token is issued only after its rows are.
@@ -36,7 +36,7 @@ from model import LocalRows
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"NWR1"
+MAGIC = b"NWR2"
 HEADER = struct.Struct("<4sII")  # magic, hidden, capacity
 FRONTIER = struct.Struct("<Q")
 FRONTIER_AT = 16
@@ -45,7 +45,7 @@ NAME_BYTES = 16  # a file's name: 32 hex digits, carried in the token as 16 byte
 
 
 def file_bytes(capacity: int, hidden: int) -> int:
-    return DATA_AT + capacity * (4 * hidden + 8)
+    return DATA_AT + capacity * (4 * hidden + 16)
 
 
 class SharedRows:
@@ -57,6 +57,7 @@ class SharedRows:
         self._map = mmap.mmap(fd, file_bytes(capacity, hidden))
         self.keys = np.frombuffer(self._map, dtype=np.float32, count=capacity * hidden, offset=DATA_AT).reshape(capacity, hidden)
         self.words = np.frombuffer(self._map, dtype=np.int64, count=capacity, offset=DATA_AT + 4 * capacity * hidden)
+        self.digests = np.frombuffer(self._map, dtype=np.uint64, count=capacity, offset=DATA_AT + capacity * (4 * hidden + 8))
         self._lock = threading.Lock()
 
     def __del__(self) -> None:
@@ -104,10 +105,11 @@ class SharedRowsFolder:
         # time, not per file: between scans it may pass the budget by an eighth per worker at most.
         self._made_since_scan = math.inf
 
-    def new_rows(self, capacity: int, hidden: int):
-        """model/cache.py's new_rows: a new file, or rows in this process where none can be made."""
+    def new_rows(self, capacity: int, hidden: int, name: bytes | None = None):
+        """model/cache.py's new_rows: a new file, or rows in this process where none can be made. `name`:
+        another host's rows this host copies (service/rows_store.py), by the same name; else a new one."""
         size = file_bytes(capacity, hidden)
-        name = secrets.token_bytes(NAME_BYTES)
+        name = name or secrets.token_bytes(NAME_BYTES)
         try:
             if self._made_since_scan + size > self.max_bytes // 8:
                 self._make_room(size)
@@ -125,7 +127,7 @@ class SharedRowsFolder:
                 raise
         except OSError as e:  # a full /dev/shm, a folder removed under us: this process's rows still work
             log.warning("document cache rows kept in this worker only: %s", e)
-            return LocalRows(capacity, hidden)
+            return LocalRows(capacity, hidden, name)
         HEADER.pack_into(rows._map, 0, MAGIC, hidden, capacity)
         self._mapped[name] = rows
         return rows

@@ -49,15 +49,18 @@ MAX_RECIPE_BYTES = 1 << 20  # a recipe inflates to at most this (service/documen
 IDS = struct.Struct("<IB")  # count, bytes per id
 POSITION = struct.Struct("<IH")  # position, spelling length
 COUNT = struct.Struct("<I")
-ROWS = struct.Struct("<16sII")  # file name, start, end
+ROWS = struct.Struct("<16sIIQ")  # rows' name, start, end, digest
+ROWS_BEFORE_DIGESTS = struct.Struct("<16sII")  # tokens issued before digests: their rows are rebuilt instead
 
 
 @dataclass(frozen=True)
 class RowsAt:
-    """Where a document cache's rows are written on the host that issued the token (service/shared_rows.py)."""
-    name: bytes  # the file's name, 16 bytes
+    """Where a document cache's rows are written: on the host that issued the token (service/shared_rows.py),
+    and in Redis where it is configured (service/rows_store.py)."""
+    name: bytes  # the rows' name (their file's), 16 bytes
     start: int
     end: int  # the cache is rows [start, end)
+    digest: int  # the chain digest of rows [0, end) (model/cache.py chain_digests): tells a copy that diverged
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def _pack_recipe(recipe: Recipe, shape: tuple[int, ...]) -> bytes:
     body = [IDS.pack(len(ids), width), ids.astype("<u2" if width == 2 else "<u4").tobytes(), COUNT.pack(len(spelled))]
     body += [POSITION.pack(i, len(b)) + b for i, b in spelled]
     if recipe.rows is not None:
-        body.append(ROWS.pack(recipe.rows.name, recipe.rows.start, recipe.rows.end))
+        body.append(ROWS.pack(recipe.rows.name, recipe.rows.start, recipe.rows.end, recipe.rows.digest))
     return snapshot + zlib.compress(b"".join(body), 6)
 
 
@@ -196,7 +199,7 @@ def _unpack_recipe(data: bytes, shape: tuple[int, ...]) -> Recipe:
         rows = None
         if len(raw) - offset == ROWS.size:
             rows = RowsAt(*ROWS.unpack_from(raw, offset))
-        elif offset != len(raw):
+        elif offset != len(raw) and len(raw) - offset != ROWS_BEFORE_DIGESTS.size:
             raise ValueError("trailing bytes")
     except (ValueError, IndexError, struct.error, zlib.error) as e:
         raise InvalidStateToken(f"the state token's recipe is malformed ({e})") from None

@@ -12,6 +12,7 @@ from model.checkpoint import load_latest
 from model.evaluation.cache_scoring import save_tuned_version
 from model.training.config import TrainConfig
 from model.training.run import train
+from scripts.harness.redis_server import RedisServer
 from service import create_app
 
 TINY_SENTENCES = [
@@ -74,42 +75,6 @@ def client(app):
     return app.test_client()
 
 
-class RedisServer:
-    """A real redis-server on loopback, without persistence: `url`, and `stop()` for outage tests."""
-
-    def __init__(self, directory: Path) -> None:
-        import socket
-        import subprocess
-        import time
-
-        import redis
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(directory), "--maxmemory", "256mb", "--maxmemory-policy", "volatile-lru"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        self.client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture()
 def redis_server(tmp_path):
     """Skipped where redis-server is not installed, except under CI (.ci/run installs it): there it fails."""
@@ -117,6 +82,6 @@ def redis_server(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed (Debian: apt-get install redis-server)")
         pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path)
+    server = RedisServer(tmp_path)  # scripts/harness/redis_server.py
     yield server
     server.stop()

@@ -110,16 +110,23 @@ def sources(monkeypatch) -> list[str]:
     return found
 
 
-def test_rows_changed_in_redis_are_not_used(cache_models_dir, tmp_path, monkeypatch, redis_server):
-    """Rows whose words are not the token's (a value overwritten, another writer's) are rebuilt instead:
-    the same answer."""
+@pytest.mark.parametrize("row", ["last", "first"])
+def test_rows_changed_in_redis_are_not_used(cache_models_dir, tmp_path, monkeypatch, redis_server, row):
+    """Rows that are not the token's text (a value overwritten, another host's words) are rebuilt instead,
+    with the same answer: a word changed in the token's window, or before it (the first row of the storage,
+    which only the digest chain covers)."""
     found = sources(monkeypatch)
     first, second = two_hosts(cache_models_dir, tmp_path, redis_server.url)
     words = LONG.split(" ")
-    body = first.post("/v1/predict", json={"prompt": " ".join(words[:-1])}).get_json()
+    body = first.post("/v1/predict", json={"prompt": " ".join(words[:-4])}).get_json()
+    body = first.post("/v1/predict", json={"prompt": " ".join(words[-4:-1]), "state": body["state"]}).get_json()
     (key,) = redis_server.client.keys("nextword:rows:*")
+    size = row_dtype(int(key.decode().rsplit(":", 1)[1])).itemsize
     value = bytearray(redis_server.client.get(key))
-    value[-8:] = (999_999).to_bytes(8, "little")  # the last row's word
+    at = len(value) - size if row == "last" else 0
+    if row == "first":
+        assert len(value) // size > 50  # the window (W = 50) starts after row 0
+    value[at + size - 16:at + size - 8] = (999_999).to_bytes(8, "little")  # that row's word
     redis_server.client.set(key, bytes(value))
     typed = second.post("/v1/predict", json={"prompt": words[-1], "state": body["state"], "k": 20}).get_json()
     whole = make_app(cache_models_dir).test_client().post("/v1/predict", json={"prompt": LONG, "k": 20}).get_json()
@@ -137,8 +144,9 @@ def test_without_redis_the_hosts_rebuild_with_the_same_answers(cache_models_dir,
 
 
 def test_a_long_text_keeps_bounded_keys_in_redis(tiny_models_dir, tmp_path, redis_server):
-    """2,160 words typed across two hosts: every key expires, and none holds more than a storage's
-    capacity (two windows of rows)."""
+    """2,160 words typed across two hosts, 7 at a time, alternating: each host copies the other's rows under
+    the same name and extends them, so Redis holds one key per storage (a new one every half window
+    or so), not one per switch; every key expires, and none holds more than two windows of rows."""
     from model.cache import CacheSettings
     from model.checkpoint import load_latest
     from model.evaluation.cache_scoring import save_tuned_version
@@ -155,7 +163,8 @@ def test_a_long_text_keeps_bounded_keys_in_redis(tiny_models_dir, tmp_path, redi
                                                           "state": body["state"]}).get_json()
     keys = redis_server.client.keys("nextword:rows:*")
     hidden = load_latest(models_dir).model.config.hidden_size
-    assert len(keys) > 2
+    switches = len(range(50, len(words), 7))
+    assert 2 < len(keys) <= switches // 10  # (one per switch, as when each host made rows of its own: 302)
     for key in keys:
         assert 0 < redis_server.client.ttl(key) <= 3600
         assert redis_server.client.strlen(key) <= 2 * window * row_dtype(hidden).itemsize
