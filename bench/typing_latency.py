@@ -8,8 +8,9 @@ What a client typing sends: its document's first --history words once, then one 
 with the state token of the response before (so every request carries a token no worker has seen
 twice). gunicorn with 2 sync workers hands each request to either, so without shared rows about half
 of them reach the worker that did not issue the token, which rebuilds the cache from its recipe.
-Both setups run one after the other on the same text: NEXTWORD_SHARED_CACHE_MB=0 (each worker's own
-LRU only), then the default (service/shared_rows.py). --clients threads type documents of their own
+The setups run one after the other on the same text: NEXTWORD_SHARED_CACHE_MB=0 (each worker's own
+LRU only), then the default (service/shared_rows.py), then the default with NEXTWORD_REDIS_URL (what
+publishing the rows to Redis adds where one host needs none of it). --clients threads type documents of their own
 at once (each from its own place in the text); Python clients cost a little CPU beside the server.
 Prints p50 / p90 / p99 / mean of the one-word requests and how each worker found its caches
 (nextword_document_cache_total: hit, shared, rebuilt, redis).
@@ -101,10 +102,11 @@ def main() -> None:
     print("| setup | requests | p50 ms | p90 ms | p99 ms | mean ms | caches: hit / shared / redis / rebuilt |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as work, contextlib.ExitStack() as stack:
-        if a.hosts == 1:
-            setups = [("each worker's own caches", {"NEXTWORD_SHARED_CACHE_MB": "0"}), ("rows shared by the workers", {})]
+        redis = stack.enter_context(RedisServer(Path(work)))
+        if a.hosts == 1:  # the third: what publishing every request's rows to Redis costs where it is not needed
+            setups = [("each worker's own caches", {"NEXTWORD_SHARED_CACHE_MB": "0"}), ("rows shared by the workers", {}),
+                      ("rows shared, and published to Redis", {"NEXTWORD_REDIS_URL": redis.url})]
         else:
-            redis = stack.enter_context(RedisServer(Path(work)))
             setups = [("2 hosts, no Redis", {}), ("2 hosts, rows in Redis", {"NEXTWORD_REDIS_URL": redis.url})]
         for name, env in setups:
             latencies, counts = run(a.models_dir, env, documents, a.history, a.max_seconds, a.hosts)

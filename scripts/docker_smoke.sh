@@ -13,7 +13,9 @@
 #     (e.g. to pick up Debian security updates);
 #   - serves the local CPU-only torch wheel (the one pip uses here, in /opt/wheels) from a
 #     throwaway index on 127.0.0.1, passed as TORCH_INDEX_URL; everything else comes from PyPI;
-#   - builds the proxy image from Debian's nginx (docker/proxy.Dockerfile), passed as PROXY_IMAGE;
+#   - builds the proxy image from Debian's nginx (docker/proxy.Dockerfile), passed as PROXY_IMAGE,
+#     and the Redis image from Debian's redis-server (docker/redis.Dockerfile), as REDIS_IMAGE; the
+#     stack runs with the "redis" profile, and its tiny model is trained with the document cache;
 #   - runs every service with network_mode: host on 127.0.0.1 only.
 # The compose commands are the README's ("Docker compose"), with the variables below. Every wait
 # is bounded; on exit (success, failure or Ctrl-C) it removes the containers, volumes, images
@@ -28,6 +30,7 @@ cd "$(dirname "$0")/.."
 SMOKE_PORT="${SMOKE_PORT:-18080}"                   # the proxy: where the stack answers
 SMOKE_API_PORTS="${SMOKE_API_PORTS:-18081-18084}"   # the api replicas' range
 SMOKE_INDEX_PORT="${SMOKE_INDEX_PORT:-18079}"       # the throwaway torch index
+SMOKE_REDIS_PORT="${SMOKE_REDIS_PORT:-18078}"       # Redis (the "redis" profile)
 # The base rootfs tar, kept between runs (outside the checkout, so fresh clones and CI on this
 # machine reuse it); named by a hash of the script that makes it, so a changed script makes a new one.
 SMOKE_BASE_CACHE="${SMOKE_BASE_CACHE:-/var/cache/nextword}"
@@ -59,8 +62,8 @@ shopt -u nullglob
 port_in_use() {
     python3 -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
 }
-for port in "$SMOKE_PORT" "$SMOKE_INDEX_PORT" $(seq "${SMOKE_API_PORTS%-*}" "${SMOKE_API_PORTS#*-}"); do
-    if port_in_use "$port"; then fail "port $port on 127.0.0.1 is taken; set SMOKE_PORT/SMOKE_API_PORTS/SMOKE_INDEX_PORT"; fi
+for port in "$SMOKE_PORT" "$SMOKE_INDEX_PORT" "$SMOKE_REDIS_PORT" $(seq "${SMOKE_API_PORTS%-*}" "${SMOKE_API_PORTS#*-}"); do
+    if port_in_use "$port"; then fail "port $port on 127.0.0.1 is taken; set SMOKE_PORT/SMOKE_API_PORTS/SMOKE_INDEX_PORT/SMOKE_REDIS_PORT"; fi
 done
 
 WORK=$(mktemp -d /tmp/nextword-docker-smoke.XXXXXX)
@@ -84,9 +87,9 @@ cleanup() {
     if [ -S "$WORK/docker.sock" ] && timeout 10 docker info >/dev/null 2>&1; then
         if [ "$rc" != 0 ]; then
             echo "   --- last log lines of each service ---"
-            timeout 30 docker-compose --profile train logs --no-color --tail 25 2>&1 | sed 's/^/   /'
+            timeout 30 docker-compose --profile train --profile redis logs --no-color --tail 25 2>&1 | sed 's/^/   /'
         fi
-        timeout 120 docker-compose --profile train down --volumes --remove-orphans --timeout 10 2>&1 | sed 's/^/   /'
+        timeout 120 docker-compose --profile train --profile redis down --volumes --remove-orphans --timeout 10 2>&1 | sed 's/^/   /'
     fi
     if [ -n "$index_pid" ]; then kill "$index_pid" 2>/dev/null; wait "$index_pid" 2>/dev/null; fi
     if [ -n "$dockerd_pid" ]; then
@@ -136,6 +139,12 @@ timeout 600 docker build --network host --build-arg BASE_IMAGE=nextword-smoke-ba
     || { tail -n 30 "$WORK/proxy-build.log" >&2; fail "the proxy image did not build"; }
 grep -o 'nginx version: [^ ]*' "$WORK/proxy-build.log" | sed 's/^/   /' || true
 
+say "building the Redis image (Debian's redis-server)"
+timeout 600 docker build --network host --build-arg BASE_IMAGE=nextword-smoke-base:bookworm \
+    -t nextword-smoke-redis:latest - <docker/redis.Dockerfile >"$WORK/redis-build.log" 2>&1 \
+    || { tail -n 30 "$WORK/redis-build.log" >&2; fail "the Redis image did not build"; }
+grep -o 'Redis server v=[^ ]*' "$WORK/redis-build.log" | sed 's/^/   /' || true
+
 # A one-package index on loopback: torch comes from this machine's CPU wheel, never PyPI's CUDA build.
 mkdir -p "$WORK/index/torch"
 ln -s "${wheels[0]}" "$WORK/index/torch/"
@@ -147,10 +156,12 @@ export BASE_IMAGE=nextword-smoke-base:bookworm
 export TORCH_INDEX_URL="http://127.0.0.1:$SMOKE_INDEX_PORT/"
 export PIP_EXTRA_ARGS="--trusted-host 127.0.0.1"
 export PROXY_IMAGE=nextword-smoke-proxy:latest
+export REDIS_IMAGE=nextword-smoke-redis:latest REDIS_PORT="$SMOKE_REDIS_PORT" COMPOSE_PROFILES=redis
+export NEXTWORD_REDIS_URL="redis://127.0.0.1:$SMOKE_REDIS_PORT/0"
 export PROXY_HOST=127.0.0.1 PORT="$SMOKE_PORT" API_PORTS="$SMOKE_API_PORTS"
 export NEXTWORD_WORKERS=1 NEXTWORD_RELOAD_INTERVAL=2
 export NEXTWORD_CORPUS_ARGS="--train-passages 300 --eval-passages 30"
-export NEXTWORD_TRAIN_ARGS="--dry-run"
+export NEXTWORD_TRAIN_ARGS="--dry-run --tune-cache"   # with a document cache, so its rows are shared
 unset NEXTWORD_STATE_SECRET NEXTWORD_ADMIN_TOKEN  # replicas share the key init-model writes
 
 # HTTP checks, in Python (urllib): the proxy and the replicas answer on 127.0.0.1 only.
@@ -202,6 +213,27 @@ def upstreams():
         if codes[-1] == "200":
             ports.add(addrs[-1].rsplit(":", 1)[1])
     print(" ".join(sorted(ports)))
+
+HEAD = " ".join(["I grew up in France. The clouds are in the sky."] * 6)
+
+def start_text(port):
+    """A text typed in three requests on one replica: prints the last state token."""
+    body = None
+    for part in (HEAD, "I speak", "fluent"):
+        _, body = call(port, "/v1/predict", {"prompt": part, "k": 5, **({"state": body["state"]} if body else {})})
+    print(body["state"])
+
+def finish_text(second, third, token):
+    """Continue that token on another replica: the whole text's answer on a third; print how the second
+    found the cache (its nextword_document_cache_total counts)."""
+    _, b = call(second, "/v1/predict", {"prompt": "and", "state": token, "k": 5})
+    _, c = call(third, "/v1/predict", {"prompt": f"{HEAD} I speak fluent and", "k": 5})
+    for p, q in zip(b["predictions"], c["predictions"]):
+        assert p["word"] == q["word"] and abs(p["probability"] - q["probability"]) < 1e-4, (b, c)
+    with urllib.request.urlopen(f"http://127.0.0.1:{second}/metrics", timeout=10) as r:
+        lines = r.read().decode().splitlines()
+    print(" ".join(l.split("{")[1].split("}")[0] + "=" + l.split()[-1] for l in lines
+                   if l.startswith("nextword_document_cache_total{")))
 
 def many(port, n):
     for i in range(int(n)):
@@ -278,6 +310,17 @@ for id in "${ids[@]:1}"; do
 done
 docker exec "${ids[0]}" rm /cache-rows/nextword/.smoke
 echo "   one rows folder, owned by the service user (0700), seen by all 3 replicas"
+
+say "a text continued from Redis: its rows removed from the host's folder, as on another host"
+token=$(check start_text "${ports[0]}")
+docker exec "${ids[0]}" sh -c 'rm -f /cache-rows/nextword/*'
+found=$(check finish_text "${ports[1]}" "${ports[2]}" "$token")
+echo "   :${ports[1]} continued it as the whole text on :${ports[2]}; its caches: $found"
+case " $found " in *'result="redis"='[1-9]*) ;; *) fail "the replica did not read the rows from Redis";; esac
+redis_id=$(docker-compose ps -q redis)
+keys=$(docker exec "$redis_id" redis-cli -p "$SMOKE_REDIS_PORT" --scan --pattern 'nextword:rows:*' | wc -l)
+echo "   Redis holds $keys key(s) of rows"
+[ "$keys" -ge 1 ] || fail "no rows in Redis"
 
 say "docker-compose run --rm trainer   (a new model version; the replicas switch without a restart)"
 timeout 900 docker-compose run --rm trainer >"$WORK/trainer.log" 2>&1 || { tail -n 30 "$WORK/trainer.log" >&2; fail "trainer failed"; }

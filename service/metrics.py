@@ -36,6 +36,8 @@ MODEL_INFO = Gauge("nextword_model_info", "The model version served", ["version"
 # worker of the host wrote ("shared") or from Redis ("redis"), or rebuilt from the token ("rebuilt").
 DOCUMENT_CACHE = Counter("nextword_document_cache_total", "Continued texts whose document cache was found or rebuilt",
                          ["result"])
+# Calls to the Redis store of cache rows that failed (service/rows_store.py): Redis is then skipped a few seconds.
+ROWS_STORE_ERRORS = Counter("nextword_rows_store_errors_total", "Failed calls to the Redis store of document cache rows")
 RELOADS = Counter("nextword_model_reloads_total", "Checks for a newer model version", ["result"])
 
 
@@ -63,6 +65,10 @@ def count_tokens(route: str, n: int) -> None:
 
 def count_document_cache(result: str) -> None:
     _child(DOCUMENT_CACHE, result).inc()
+
+
+def count_rows_store_error() -> None:
+    ROWS_STORE_ERRORS.inc()
 
 
 def _registry() -> CollectorRegistry:

@@ -31,6 +31,8 @@ import time
 
 import numpy as np
 
+from service import metrics
+
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "nextword:rows:"
@@ -78,6 +80,7 @@ class RedisRowsStore:
         return time.monotonic() >= self._down_until
 
     def _failed(self, action: str, error: Exception) -> None:
+        metrics.count_rows_store_error()
         with self._lock:
             self.failures += 1
             first = time.monotonic() >= self._down_until

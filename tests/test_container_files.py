@@ -17,7 +17,7 @@ import yaml
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile"]
+DOCKERFILES = ["Dockerfile", "docker/proxy.Dockerfile", "docker/redis.Dockerfile"]
 # Every shell script of the project, the benchmarks' too; the venv and generated data are not walked.
 SHELL_SCRIPTS = sorted(str(p.relative_to(ROOT)) for top in ROOT.iterdir()
                        if not top.name.startswith((".", "data"))
@@ -61,7 +61,7 @@ def test_shell_scripts_pass_shellcheck():
 
 
 def test_compose_file_validates_and_has_the_services(compose):
-    assert set(compose["services"]) == {"init-model", "trainer", "trainer-english", "api", "proxy"}
+    assert set(compose["services"]) == {"init-model", "trainer", "trainer-english", "api", "proxy", "redis"}
     # This machine forbids Docker's bridge network: every service, and the build, on the host's.
     for name, service in compose["services"].items():
         assert service["network_mode"] == "host", name
@@ -73,6 +73,20 @@ def test_compose_file_validates_and_has_the_services(compose):
     english = compose["services"]["trainer-english"]
     assert english["profiles"] == ["english"] and english["command"] == ["english"]
     assert any(v.endswith(":/shared:ro") for v in english["volumes"])  # the data, read-only
+
+
+def test_redis_is_bounded_and_the_api_can_reach_it(compose):
+    """The redis profile: no persistence, a memory cap with eviction among keys with a TTL (all of the
+    service's), loopback by default; the api's NEXTWORD_REDIS_URL is passed through, off unless set."""
+    redis = compose["services"]["redis"]
+    assert redis["profiles"] == ["redis"]
+    command = redis["command"]
+    setting = {command[i]: command[i + 1] for i in range(1, len(command) - 1) if command[i].startswith("--")}
+    assert setting["--save"] == "" and setting["--appendonly"] == "no"
+    assert setting["--maxmemory-policy"] == "volatile-lru" and setting["--maxmemory"]
+    assert setting["--bind"] == "127.0.0.1"
+    api = compose["services"]["api"]["environment"]
+    assert api["NEXTWORD_REDIS_URL"] in ("", None) and int(api["NEXTWORD_REDIS_TTL_S"]) >= 1
 
 
 def test_api_health_check_and_graceful_stop(compose):

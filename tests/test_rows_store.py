@@ -93,6 +93,20 @@ def test_redis_down_costs_no_errors_and_is_left_alone_for_a_while(redis_server):
     assert store.failures == 1
 
 
+def test_an_outage_is_counted_in_the_metrics(cache_models_dir, tmp_path, redis_server):
+    client = make_app(cache_models_dir, redis_url=redis_server.url).test_client()
+
+    def errors() -> float:
+        lines = client.get("/metrics").get_data(as_text=True).splitlines()
+        return sum(float(line.split()[-1]) for line in lines if line.startswith("nextword_rows_store_errors_total "))
+    before = errors()
+    assert client.post("/v1/predict", json={"prompt": LONG}).status_code == 200
+    assert errors() == before
+    redis_server.stop()
+    assert client.post("/v1/predict", json={"prompt": LONG}).status_code == 200
+    assert errors() == before + 1
+
+
 def two_hosts(models_dir, tmp_path, redis_url):
     return [make_app(models_dir, shared_cache_dir=str(tmp_path / f"host{i}"), redis_url=redis_url).test_client()
             for i in (1, 2)]
