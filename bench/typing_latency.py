@@ -72,7 +72,8 @@ def run(models_dir: Path, env: dict[str, str], documents: list[list[str]], histo
         urls = [server.url + "/v1/predict" for server in servers]
         latencies: list[float] = []
         deadline = time.monotonic() + max_seconds
-        threads = [threading.Thread(target=type_document, args=(urls, words, history, latencies, deadline)) for words in documents]
+        threads = [threading.Thread(target=type_document, args=(urls, words, history, latencies, deadline))
+                   for words in documents]
         for t in threads:
             t.start()
         for t in threads:

@@ -12,7 +12,7 @@
 | NEXTWORD_CACHE_MEMORY_MB  | 256     | per worker: the document caches kept between requests (service/document_cache.py) |
 | NEXTWORD_SHARED_CACHE_DIR | unset   | cache rows all workers of a host read (service/shared_rows.py); unset = off |
 | NEXTWORD_SHARED_CACHE_MB  | 512     | the most that folder holds (and at most half the free space there) |
-| NEXTWORD_REDIS_URL        | unset   | Redis that keeps cache rows for every host (service/rows_store.py), e.g. redis://127.0.0.1:6379/0; unset = off |
+| NEXTWORD_REDIS_URL        | unset   | Redis keeping cache rows for every host (service/rows_store.py); unset = off |
 | NEXTWORD_REDIS_TTL_S      | 3600    | seconds a document's rows stay in Redis after their last append |
 
 gunicorn.conf.py sets NEXTWORD_SHARED_CACHE_DIR, where it is unset, to a fresh folder under /dev/shm
