@@ -18,7 +18,7 @@ import functools
 import json
 import math
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,7 +243,7 @@ class Predictor:
         return self._sorted_ids[lo:hi]
 
     def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: State | None = None,
-                cache: DocumentCache | None = None) -> PredictResult:
+                cache: DocumentCache | None = None, exclude: Collection[str] = ()) -> PredictResult:
         """Top-k next words after `prompt`, continuing from `state` when given. With a document cache
         the prompt's words are added to it (it is changed in place) and the predictions mix it in."""
         if cache is None:
@@ -252,14 +252,17 @@ class Predictor:
         else:
             ids, spellings = self.encode_with_spellings(prompt)
             state = self.read(ids, state, cache, spellings)
-        return PredictResult(self.top_words(state, k, prefix, cache), state, len(ids))
+        return PredictResult(self.top_words(state, k, prefix, cache, exclude), state, len(ids))
 
     def top_words(self, state: State, k: int, prefix: str | None = None,
-                  cache: DocumentCache | None = None) -> list[Prediction]:
+                  cache: DocumentCache | None = None, exclude: Collection[str] = ()) -> list[Prediction]:
         """The top k after `state`: with an adaptive softmax from the head and only the tail clusters
         that can hold one of them (the same answer as the full distribution), else from the full one;
         in numpy where the model allows (model/fast_step.py). With a non-empty document cache: from
-        the whole mixed distribution, words copied from the document included."""
+        the whole mixed distribution, words copied from the document included. Words in `exclude`
+        (any case: those a typist was shown for this word and passed over) are not offered."""
+        if exclude:
+            return without(self.top_words(state, k + len(exclude), prefix, cache), exclude, k)
         if cache is not None and len(cache) and cache.settings.enabled:
             if self._numpy_top is not None:
                 return self._top_mixed(self._hidden(state), cache, k, prefix)
@@ -325,9 +328,13 @@ class Predictor:
         """The model's next-word distribution after `state` with the document cache mixed in."""
         return cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
 
-    def top_from_mixture(self, mixed: CacheWords, k: int, prefix: str | None = None) -> list[Prediction]:
+    def top_from_mixture(self, mixed: CacheWords, k: int, prefix: str | None = None,
+                         exclude: Collection[str] = ()) -> list[Prediction]:
         """The k likeliest offerable words of a distribution over the vocabulary plus copied words
-        (model/cache.py); with a prefix only words starting with it, renormalised over those."""
+        (model/cache.py); with a prefix only words starting with it, renormalised over those; none of
+        `exclude` (as top_words)."""
+        if exclude:
+            return without(self.top_from_mixture(mixed, k + len(exclude), prefix), exclude, k)
         ids = (self._prefix_ids(prefix) if prefix else self._offerable_ids).numpy()
         copied = self._copied(mixed.unknown, prefix)
         if not len(ids) and not copied:
@@ -408,6 +415,13 @@ def _cached_encoder(encode: Callable[[str], list[int]], size: int) -> Callable[[
     def cached(text: str) -> tuple[int, ...]:
         return tuple(encode(text))
     return cached
+
+
+def without(predictions: list[Prediction], exclude: Collection[str], k: int) -> list[Prediction]:
+    """The first k predictions whose word is not in `exclude`, compared case-insensitively (a word has one
+    display form, so k + len(exclude) predictions hold k that remain, where there are that many)."""
+    skip = {word.lower() for word in exclude}
+    return [p for p in predictions if p.word.lower() not in skip][:k]
 
 
 def normalize_prefix(prefix: str) -> str:

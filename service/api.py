@@ -132,7 +132,7 @@ def predict():
         return predict_with_cache(model, req)
     state = state_from_token(model, req.state)
     try:
-        result = model.predict(req.prompt, req.k, req.prefix, state)
+        result = model.predict(req.prompt, req.k, req.prefix, state, exclude=req.exclude)
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/predict", result.tokens)
@@ -163,7 +163,7 @@ def predict_with_cache(model: Predictor, req: PredictRequest):
     metrics.count_tokens("/v1/predict", len(ids) + reading.rebuilt)
     if before is not None and before.recipe is not None:
         metrics.count_document_cache(reading.source)
-    predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache)
+    predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache, req.exclude)
     token, mac = signer().issue(model.version, model.state_to_array(reading.state), reading.recipe)
     if reading.restored is not None and len(reading.restored):
         store.put(before.mac, reading.restored)

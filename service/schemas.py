@@ -18,6 +18,7 @@ MAX_K = 50
 MAX_GENERATE_WORDS = 200
 MAX_STATE_CHARS = 200_000
 MAX_TEMPERATURE = 10
+MAX_EXCLUDE = 50  # words a typist passed over while typing one word: 3 a letter for 16 letters, and more
 
 
 def _encodable(text: str) -> str:
@@ -69,6 +70,12 @@ class PredictRequest(Strict):
         AfterValidator(_encodable),
     ] | None = None
     state: StateToken | None = None
+    exclude: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=MAX_PREFIX_CHARS, pattern=r"^[^\s\x00]+$")]],
+        Field(max_length=MAX_EXCLUDE, description=(
+            "words not to predict, any case: those already shown for the word being typed and passed over "
+            "(the user typed another letter instead), so that the next suggestions are new ones")),
+    ] = []
     cache: StrictBool = Field(True, description=(
         "mix in the document cache (GET /v1/models `cache`): words of this text, copied ones included, gain "
         "probability; the state token then carries what any worker needs to rebuild it. false: the model alone"))

@@ -94,6 +94,16 @@ def test_word_by_word_matches_the_whole_text(cache_models_dir, monkeypatch, tmp_
     assert [p["word"] for p in zor["predictions"]] == ["Zorblax"]
 
 
+def test_passed_over_words_are_left_out_of_the_cache_mixture_too(cache_models_dir):
+    """exclude with the document cache: a copied word (outside the vocabulary) and a vocabulary word alike."""
+    client = make_app(cache_models_dir).test_client()
+    ranked = [p["word"] for p in client.post("/v1/predict", json={"prompt": LONG, "k": 10}).get_json()["predictions"]]
+    body = client.post("/v1/predict", json={"prompt": LONG, "k": 5, "exclude": [ranked[0].lower()]}).get_json()
+    assert [p["word"] for p in body["predictions"]] == ranked[1:6]
+    zor = client.post("/v1/predict", json={"prompt": LONG, "prefix": "zor", "exclude": ["ZORBLAX"]}).get_json()
+    assert zor["predictions"] == []
+
+
 def test_a_history_of_2000_words_at_the_default_window(tiny_models_dir, tmp_path):
     """W = 2,000 (the default) and a text of over 2,000 words in pieces of 1-6 words, most to one worker and
     some to another (hits and rebuilds mixed): the whole text's answer, copied word included."""

@@ -146,6 +146,27 @@ def test_bad_prefixes_are_422(client, prefix):
     assert_error(client.post("/v1/predict", json={"prompt": "the", "prefix": prefix}), 422, "invalid_request")
 
 
+@pytest.mark.parametrize("prefix", [None, "f"])
+def test_words_passed_over_are_left_out_and_the_next_ones_move_up(client, prefix):
+    """exclude: the words a typist was shown for this word and did not take, any case; the answer is the
+    ranking without them (same probabilities), still k long."""
+    ask = {"prompt": FRANCE, "k": 8} | ({"prefix": prefix} if prefix else {})
+    ranked = [p["word"] for p in client.post("/v1/predict", json=ask).get_json()["predictions"]]
+    assert len(ranked) >= 3  # (8 without a prefix; the tiny vocabulary has 3 words starting with f)
+    passed_over = [ranked[0].upper(), ranked[2]]
+    body = client.post("/v1/predict", json={**ask, "k": 3, "exclude": passed_over}).get_json()
+    assert [p["word"] for p in body["predictions"]] == [ranked[1], *ranked[3:5]]
+    full = words_of(client.post("/v1/predict", json=ask).get_json())
+    assert all(p["probability"] == full[p["word"]] for p in body["predictions"])
+    assert client.post("/v1/predict", json={**ask, "exclude": ["Zzq"]}).get_json()["predictions"] == \
+        client.post("/v1/predict", json=ask).get_json()["predictions"]
+
+
+@pytest.mark.parametrize("exclude", [["two words"], [""], ["x" * 51], ["ok"] * 51, "the", [5], ["a\u0000"]])
+def test_bad_exclude_lists_are_422(client, exclude):
+    assert_error(client.post("/v1/predict", json={"prompt": "the", "exclude": exclude}), 422, "invalid_request")
+
+
 # --- batches ------------------------------------------------------------------------------
 
 def test_a_batch_answers_each_prompt_in_order(client):

@@ -97,10 +97,11 @@ def test_real_lambada_targets_are_words():
 # ---------------------------------------------------------------- keystroke savings
 
 
-def fake_suggester(table: dict[str, list[str]], calls: list[str]):
-    def suggest(prefix: str) -> list[str]:
+def fake_suggester(table: dict[str, list[str]], calls: list[str], k: int = 3):
+    """The first k words of table[prefix] that were not passed over (the words ranked for that prefix)."""
+    def suggest(prefix: str, passed_over=()) -> list[str]:
         calls.append(prefix)
-        return table.get(prefix, [])
+        return [w for w in table.get(prefix, []) if w.lower() not in passed_over][:k]
     return suggest
 
 
@@ -124,8 +125,21 @@ def test_count_keystrokes_on_a_hand_worked_example():
     assert calls == {"the": [""], "cat": ["", "c", "ca"], "sat": ["", "s", "sa"], "mat": ["", "m"]}
 
 
+def test_words_passed_over_are_not_shown_again_for_the_same_word():
+    """"this": "" shows the, a, I; after "t" the ranking is the, they, that, this. Without repeats the
+    slots go to they, that, this: taken at the second keystroke. Shown again, the, they, that hold the
+    slots after "t" and after "th" too: "this" waits for "thi" → 4 keystrokes."""
+    table = {"": ["the", "a", "I", "and"], "t": ["the", "they", "that", "this"], "th": ["the", "they", "that", "this"],
+             "thi": ["this", "thing"]}
+    assert word_keystrokes("this", fake_suggester(table, [])) == 2
+    assert word_keystrokes("this", fake_suggester(table, []), repeat=True) == 4
+    # The next word starts afresh: what was passed over for "this" may be offered for it.
+    typing = [("this", fake_suggester(table, [])), ("the", fake_suggester(table, []))]
+    assert count_keystrokes(typing).per_word == (2, 1)
+
+
 def test_word_keystrokes_when_nothing_is_suggested():
-    assert word_keystrokes("Zebrafish", lambda prefix: []) == 10
+    assert word_keystrokes("Zebrafish", lambda prefix, passed_over=(): []) == 10
 
 
 def test_keystroke_savings_counts_words_not_punctuation(predictor):
@@ -165,7 +179,8 @@ def test_keystroke_savings_suggests_from_the_words_before_only(predictor):
         before = predictor.encode(text[:start])
         state = predictor.advance(before) if before else predictor.model.initial_state(1)
         word = re.match(r"\w+", text[start:end]).group()
-        suggest = lambda prefix, s=state: [p.word for p in predictor.top_words(s, 3, prefix or None)]
+        suggest = lambda prefix, passed_over, s=state: [p.word for p in predictor.top_words(s, 3, prefix or None,
+                                                                                     exclude=passed_over)]
         expected.append(word_keystrokes(word, suggest))
     assert count.per_word == tuple(expected)
     assert sum(expected) < count.letters_and_spaces  # the model does predict these sentences

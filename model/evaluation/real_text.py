@@ -12,7 +12,9 @@
   word. Before each letter the model's suggestions for the word being typed are shown (computed from
   the state after the previous words, with the letters typed so far as a prefix); taking one costs a
   keystroke and types the word and its space, a word never suggested costs its letters and a space.
-  Savings = 1 - keystrokes / (letters + spaces). Punctuation is neither typed nor counted, but it is
+  A word shown for this word and passed over (the typist typed on) is not shown again for it: the
+  next letter's slots go to other words (`repeat=True`: the plain top k at every letter, as sessions
+  up to 9 measured). Savings = 1 - keystrokes / (letters + spaces). Punctuation is neither typed nor counted, but it is
   fed to the model as context, as the tokenizer splits it.
 - **Perplexity of a plain text file** (`text_perplexity`), with the state carried across the whole
   file or reset at each WikiText article heading, scored by `model.evaluation.scoring`.
@@ -27,7 +29,7 @@ import json
 import lzma
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,7 +45,8 @@ from model.rnn_lm import State
 from model.tokenizer import is_word
 from model.training.data import encode_passages
 
-Suggest = Callable[[str], list[str]]  # the letters typed so far ("" before the first) → suggested words
+# (the letters typed so far, "" before the first; the words shown for this word and passed over) → suggested words
+Suggest = Callable[[str, Collection[str]], list[str]]
 
 
 # ---------------------------------------------------------------- reading text
@@ -201,14 +204,18 @@ def score_lambada(typist: Typist | Predictor, passages: Iterable[str], k: int = 
 # ---------------------------------------------------------------- keystroke savings
 
 
-def word_keystrokes(word: str, suggest: Suggest) -> int:
+def word_keystrokes(word: str, suggest: Suggest, repeat: bool = False) -> int:
     """Keystrokes to type `word` and its space: before each letter the suggestions for the prefix typed
     so far are shown; taking one (a case-insensitive match) costs one keystroke and ends the word.
-    Never suggested: its letters plus a space."""
+    Never suggested: its letters plus a space. Unless `repeat`, the words already shown for this word
+    (and so passed over) are not suggested again."""
     target = word.lower()
+    passed_over: list[str] = []
     for typed in range(len(word)):
-        if any(s.lower() == target for s in suggest(word[:typed])):
+        shown = suggest(word[:typed], () if repeat else passed_over)
+        if any(s.lower() == target for s in shown):
             return typed + 1
+        passed_over += [s.lower() for s in shown]
     return len(word) + 1
 
 
@@ -227,12 +234,12 @@ class KeystrokeCount:
         return 1 - self.keystrokes / self.letters_and_spaces if self.letters_and_spaces else 0.0
 
 
-def count_keystrokes(typing: Iterable[tuple[str, Suggest]]) -> KeystrokeCount:
+def count_keystrokes(typing: Iterable[tuple[str, Suggest]], repeat: bool = False) -> KeystrokeCount:
     """Keystrokes over (word, its suggester) pairs, taken in order. Pure: everything the model knows
     is in the suggesters; each one is called only before the next pair is drawn."""
     per_word, full = [], 0
     for word, suggest in typing:
-        per_word.append(word_keystrokes(word, suggest))
+        per_word.append(word_keystrokes(word, suggest, repeat))
         full += len(word) + 1
     return KeystrokeCount(sum(per_word), full, tuple(per_word))
 
@@ -264,14 +271,14 @@ class NeuralTypist:
         state = self.state if self.state is not None else predictor.model.initial_state(1)
         mixture: list[CacheWords] = []
 
-        def suggest(prefix: str) -> list[str]:
+        def suggest(prefix: str, passed_over: Collection[str] = ()) -> list[str]:
             if not prefix:
-                return [p.word for p in predictor.top_words(state, n, cache=cache)]
+                return [p.word for p in predictor.top_words(state, n, cache=cache, exclude=passed_over)]
             if not mixture:
                 probs = predictor.next_word_probabilities(state).numpy()
                 mixture.append(cache.mix(probs, predictor._output(state).numpy()) if cache is not None
                                else CacheWords(probs, {}))
-            return [p.word for p in predictor.top_from_mixture(mixture[0], n, prefix)]
+            return [p.word for p in predictor.top_from_mixture(mixture[0], n, prefix, passed_over)]
         return suggest
 
 
@@ -327,10 +334,10 @@ class NgramTypist:
     def suggester(self, n: int) -> Suggest:
         mixture: list[CacheWords] = []
 
-        def suggest(prefix: str) -> list[str]:
+        def suggest(prefix: str, passed_over: Collection[str] = ()) -> list[str]:
             if not mixture:
                 mixture.append(self.mixture())
-            return [p.word for p in self.predictor.top_from_mixture(mixture[0], n, prefix or None)]
+            return [p.word for p in self.predictor.top_from_mixture(mixture[0], n, prefix or None, passed_over)]
         return suggest
 
 
@@ -373,12 +380,12 @@ def typing_steps(typist: Typist, documents: Iterable[Sequence[str]], n_suggestio
 
 
 def keystroke_savings(typist: Typist | Predictor, text: str | Sequence[str], n_suggestions: int = 3,
-                      max_words: int | None = None) -> KeystrokeCount:
+                      max_words: int | None = None, repeat: bool = False) -> KeystrokeCount:
     """Keystroke count of typing `text` (a string, or its lines: one document) with `n_suggestions`
     shown, at most `max_words` words. A Predictor types with its version's own cache settings."""
     lines = text.splitlines() if isinstance(text, str) else text
     typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
-    return count_keystrokes(typing_steps(typist, [lines], n_suggestions, max_words))
+    return count_keystrokes(typing_steps(typist, [lines], n_suggestions, max_words), repeat)
 
 
 # ---------------------------------------------------------------- perplexity
@@ -534,8 +541,11 @@ def tune_recency(ngram: KneserNeyLM, predictor: Predictor, passages: list[list[i
 
 def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: int,
              keystrokes: Sequence[tuple[str, Path]], keystroke_words: int, n_suggestions: int = 3,
-             words_per_document: int | None = None, perplexity: Sequence[Path] = (), per_article: bool = False) -> dict:
+             words_per_document: int | None = None, perplexity: Sequence[Path] = (), per_article: bool = False,
+             repeat: bool = False) -> dict:
     """LAMBADA and keystroke savings for each system (name → typist), perplexity for the neural model."""
+    if not systems:
+        raise ValueError("no system to evaluate")
     first = next(iter(systems.values()))
     result: dict = {"version": first.predictor.version, "systems": list(systems), "lambada": [], "keystrokes": []}
     for name, typist in systems.items():
@@ -545,11 +555,12 @@ def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: in
         if keystroke_words > 0:
             for kind, path in keystrokes:
                 count = count_keystrokes(typing_steps(typist, read_documents(kind, path), n_suggestions,
-                                                      keystroke_words, words_per_document))
+                                                      keystroke_words, words_per_document), repeat)
                 result["keystrokes"].append({
                     "system": name, "kind": kind, "path": str(path), "savings": round(count.savings, 4),
                     "keystrokes": count.keystrokes, "letters_and_spaces": count.letters_and_spaces,
-                    "words": count.words, "suggestions": n_suggestions, "words_per_document": words_per_document})
+                    "words": count.words, "suggestions": n_suggestions, "words_per_document": words_per_document,
+                    "passed_over_shown_again": repeat})
     if perplexity:
         result["perplexity"] = [text_perplexity(first.predictor, path, per_article) for path in perplexity]
     return result
@@ -596,7 +607,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--keystroke-words", type=int, default=2000, help="words typed from each text (0: skip)")
     p.add_argument("--words-per-document", type=int, default=0, help="words typed from each document at most (0: all)")
     p.add_argument("--suggestions", type=int, default=3, help="suggestions shown while typing")
+    p.add_argument("--repeat-suggestions", action="store_true",
+                   help="show the plain top k at every letter, words passed over included (the measure up to session 9)")
     p.add_argument("--no-cache-baseline", action="store_true", help="also the same model with its cache off")
+    p.add_argument("--baselines-only", action="store_true",
+                   help="leave out the model with its cache (to run the baselines in a process of their own)")
     p.add_argument("--ngram-corpus", type=Path, help="also the 5-gram + recency baseline, fitted on this train.txt")
     p.add_argument("--ngram-tokens", type=int, default=0, help="fit the 5-gram on at most this many tokens (0: all)")
     p.add_argument("--tune-recency", type=Path, metavar="VALID_TXT",
@@ -612,6 +627,8 @@ def main(argv: list[str] | None = None) -> None:
     systems: dict[str, Typist] = {"model + cache" if predictor.cache_settings.enabled else "model": NeuralTypist(predictor)}
     if a.no_cache_baseline and predictor.cache_settings.enabled:
         systems["model, no cache"] = NeuralTypist(predictor, OFF)
+    if a.baselines_only:
+        systems.pop(next(iter(systems)))
     recency_tuning = None
     if a.ngram_corpus:
         ngram = fit_ngram_baseline(predictor, a.ngram_corpus, max_tokens=a.ngram_tokens)
@@ -633,7 +650,7 @@ def main(argv: list[str] | None = None) -> None:
         proxy.write_text("".join(json.dumps({"text": t}) + "\n" for t in passages))
         lambada = proxy
     result = evaluate(systems, lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
-                      a.words_per_document or None, a.perplexity, a.per_article)
+                      a.words_per_document or None, a.perplexity, a.per_article, a.repeat_suggestions)
     result["cache"] = predictor.cache_settings.as_json()
     if recency_tuning is not None:
         result["recency"] = {**asdict(systems["5-gram + recency"].recency), "tuning": recency_tuning}
