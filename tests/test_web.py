@@ -171,6 +171,27 @@ def test_the_word_being_typed_is_completed_from_its_prefix_and_tab_accepts(page,
     assert watch.errors == []
 
 
+def test_words_passed_over_are_not_suggested_again_for_the_same_word(page, watch):
+    """Typing a letter instead of taking a suggestion passes over the words on screen: the page sends them
+    as `exclude` for the rest of that word, and shows others; taking the letter back shows them again."""
+    page.locator("#text").fill("She poured milk into her ")
+    expect(page.locator(".suggestion")).to_have_count(5)
+    before = [w.lower() for w in words(page)]
+    count = len(watch.predict_bodies)
+    page.locator("#text").press("t")
+    expect(page.locator("#context")).to_have_text("completing “t”")
+    expect(page.locator(".suggestion").first).not_to_have_attribute("data-word", before[0])
+    sent = watch.predict_bodies[-1]
+    assert len(watch.predict_bodies) > count and sent["prefix"] == "t"
+    assert sorted(sent["exclude"]) == sorted(before), sent
+    assert not {w.lower() for w in words(page)} & set(before), words(page)
+    page.locator("#text").press("Backspace")
+    expect(page.locator("#context")).to_have_text("")
+    expect(page.locator(".suggestion").first).to_have_attribute("data-word", before[0])
+    assert "exclude" not in watch.predict_bodies[-1]
+    assert watch.errors == []
+
+
 def test_the_long_range_example_puts_french_first(page, watch):
     # The tiny test model has seen only "I speak fluent French" after "speak fluent", and reads the
     # example's everyday filler mostly as unknown words, so with it this checks the page (the button,

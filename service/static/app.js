@@ -8,11 +8,14 @@
 // tokenizer splits on whitespace first, so text cut after a space reads the same in two pieces.
 // When earlier text was edited, or the service answers 409 (another model version now serves) or
 // 422 invalid_state (the token was signed by a restarted server), the whole text is sent again.
+// Suggestions the user saw for the word being typed and typed past (another letter instead of a
+// click) are sent as `exclude` for the rest of that word, so its next suggestions are new words.
 "use strict";
 
 (() => {
   const DEBOUNCE_MS = 150;
   const MAX_PREFIX = 50; // the API's limit; no word the model knows is longer
+  const MAX_EXCLUDE = 50; // the API's limit on `exclude`
   // The long-range cue: the language follows from a country named ~50 words earlier.
   const EXAMPLE =
     "I grew up in France. Later I moved away for work and lived in many places, learned to cook, " +
@@ -36,6 +39,9 @@
   let timer = null;
   let controller = null;
   let shown = []; // the predictions on screen
+  // The word being typed: where it starts (`read`), its letters when the suggestions on screen were
+  // asked for, and the words passed over before those.
+  let typing = { read: null, prefix: "", passed: [] };
   let highlighted = 0;
 
   class ApiError extends Error {
@@ -83,8 +89,21 @@
       incremental = true;
     }
     if (prefix) body.prefix = prefix;
+    const passed = passedOver(read, prefix);
+    if (passed.length) body.exclude = passed;
     // Only a state after whitespace is kept: a word cut in two would read as two words.
-    return { body, read, prefix, incremental, keepsState: /\s$/u.test(read) };
+    return { body, read, prefix, passed, incremental, keepsState: /\s$/u.test(read) };
+  }
+
+  // The words to leave out for `prefix` of the word starting after `read`: those passed over for it
+  // before, plus the ones on screen if this prefix extends theirs (the user typed on). A new word,
+  // or letters taken back, starts afresh.
+  function passedOver(read, prefix) {
+    if (typing.read !== read || !prefix.startsWith(typing.prefix)) return [];
+    const passed = prefix.length > typing.prefix.length
+      ? typing.passed.concat(shown.map((p) => p.word.toLowerCase()))
+      : typing.passed;
+    return [...new Set(passed)].slice(-MAX_EXCLUDE);
   }
 
   function schedule() {
@@ -123,6 +142,7 @@
       if (p.keepsState) saved = { text: p.read, token: data.state };
       showModel(data.model);
       clearMessage();
+      typing = { read: p.read, prefix: p.prefix, passed: p.passed };
       render(data.predictions, p.prefix, describeSent(p));
     } catch (e) {
       if (e.name === "AbortError" || mine !== controller) return;
