@@ -73,12 +73,13 @@ class Client:
     # -- endpoints ---------------------------------------------------------------------------
 
     def predict(self, prompt: str, k: int = 5, prefix: str | None = None, state: str | None = None,
-                cache: bool | None = None) -> dict:
+                cache: bool | None = None, exclude: list[str] | None = None) -> dict:
         """{"predictions": [{"word", "probability"}], "state", "model"}. With `state`, `prompt`
         holds only the text after the one that state came from ("" asks again at that point).
-        cache=False: the model alone, without the document cache (None: the service's default)."""
+        cache=False: the model alone, without the document cache (None: the service's default).
+        exclude: words not to predict (those shown for the word being typed and passed over)."""
         return self._json("POST", "/v1/predict", _without_none(prompt=prompt, k=k, prefix=prefix, state=state,
-                                                               cache=cache))
+                                                               cache=cache, exclude=exclude or None))
 
     def predict_batch(self, prompts: list[str], k: int = 5) -> dict:
         """{"results": [{"predictions", "state"}], "model"}, in the order of `prompts`."""
@@ -241,6 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state", help="a state token from an earlier --json answer: continue from there")
     p.add_argument("--no-cache", dest="cache", action="store_false", default=None,
                    help="the model alone, without the version's document cache")
+    p.add_argument("--exclude", nargs="+", metavar="WORD", help="words not to predict (passed over)")
 
     p = commands.add_parser("batch", parents=[common], help="the next words after each of several prompts")
     p.add_argument("prompts", nargs="+", help="up to 64 prompts")
@@ -266,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     client = Client(args.url, timeout=args.timeout, retries=args.retries)
     calls = {
-        "predict": lambda: client.predict(args.prompt, args.k, args.prefix, args.state, args.cache),
+        "predict": lambda: client.predict(args.prompt, args.k, args.prefix, args.state, args.cache, args.exclude),
         "batch": lambda: client.predict_batch(args.prompts, args.k),
         "generate": lambda: client.generate(args.prompt, args.max_words, args.temperature, args.top_k, args.seed),
         "models": client.models,

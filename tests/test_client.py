@@ -69,6 +69,8 @@ def test_predict_prefix_and_state(client):
     completed = client.predict("She poured milk into her", k=3, prefix="t")
     assert completed["predictions"][0]["word"] == "tea"
     assert all(p["word"].lower().startswith("t") for p in completed["predictions"])
+    passed_over = client.predict("She poured milk into her", k=2, prefix="t", exclude=["TEA"])
+    assert [p["word"] for p in passed_over["predictions"]] == [p["word"] for p in completed["predictions"][1:3]]
 
     whole = client.predict("I grew up in France. I speak fluent", k=3)
     first = client.predict("I grew up in France. I speak", k=3)
