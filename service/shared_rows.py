@@ -125,6 +125,8 @@ class SharedRowsFolder:
                 os.close(fd)
                 os.unlink(self.path / name.hex())
                 raise
+        except FileExistsError:  # another worker of this host copies the same rows from Redis now: ours stay here
+            return LocalRows(capacity, hidden, name)
         except OSError as e:  # a full /dev/shm, a folder removed under us: this process's rows still work
             log.warning("document cache rows kept in this worker only: %s", e)
             return LocalRows(capacity, hidden, name)
