@@ -9,7 +9,7 @@ word at a time) and quantize.py (int8). Training lives in model/training/, evalu
 in model/evaluation/. Nothing here imports Flask; `__all__` is exactly what service/ imports
 (tests/test_layout.py checks it).
 """
-from model.cache import DocumentCache, LocalRows, chain_digests, seed_digest
+from model.cache import DocumentCache, LocalRows, chain_digests, rows_capacity, seed_digest, write_rows
 from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
 from model.predict import GREEDY_BELOW_TEMPERATURE, EmptyPromptError, Predictor
 from model.quantize import quantize_int8
@@ -17,5 +17,6 @@ from model.rnn_lm import State
 
 __all__ = [
     "GREEDY_BELOW_TEMPERATURE", "CheckpointError", "DocumentCache", "EmptyPromptError", "LocalRows", "Predictor", "State",
-    "chain_digests", "list_versions", "load_version", "quantize_int8", "seed_digest", "share_weights",
+    "chain_digests", "list_versions", "load_version", "quantize_int8", "rows_capacity", "seed_digest", "share_weights",
+    "write_rows",
 ]

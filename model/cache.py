@@ -141,6 +141,23 @@ class Rows(Protocol):
     def claim(self, end: int, n: int) -> bool: ...
 
 
+def rows_capacity(n: int, window: int) -> int:
+    """Rows to make for a storage that starts with n: room to grow by half (at least 256), never beyond two
+    windows; a full window is then copied once per window/2 words read, and rows cost at most 1.5x what
+    is used."""
+    return max(n, min(2 * window, max(256, 3 * n // 2)))
+
+
+def write_rows(rows: Rows, at: int, keys: np.ndarray, words: np.ndarray, digests: np.ndarray | None = None) -> None:
+    """Write rows [at, at + n) of storage claimed for them; their digests chained from row at - 1 unless given.
+    Digests first: a reader that finds the words and keys written (rows_hold) finds them too."""
+    end = at + len(words)
+    if digests is None:
+        digests = chain_digests(int(rows.digests[at - 1]) if at else seed_digest(rows.name), words)
+    rows.digests[at:end] = digests
+    rows.keys[at:end], rows.words[at:end] = keys, words
+
+
 def rows_hold(rows: Rows, end: int, keys: np.ndarray, words: np.ndarray) -> bool:
     """Whether rows [end, end + n) are already exactly these (n,) words and (n, H) keys. Rows are claimed
     before they are written, so a row being written now compares unequal, and the reader moves on."""
@@ -239,21 +256,15 @@ class DocumentCache:
         # The same words read on from here before (a retry, a token sent twice) left these rows: reuse them.
         reuse = rows_hold(self._rows, self._end, keys, words)
         if not reuse and not self._rows.claim(self._end, len(words)):
-            # Move to new rows with room to grow by half (at least 256), never beyond two windows: a full
-            # window is copied once per window/2 words read, and the rows cost at most 1.5x what is used.
+            # Move to new rows (rows_capacity), taking the last pairs of the window along.
             old = min(len(self), keep - len(words))
-            rows = self.new_rows(min(2 * keep, max(256, 3 * (old + len(words)) // 2)), self.hidden_size)
+            rows = self.new_rows(rows_capacity(old + len(words), keep), self.hidden_size)
             rows.claim(0, old + len(words))
-            rows.keys[:old], rows.words[:old] = self.keys[len(self) - old:], self.words[len(self) - old:]
-            rows.digests[:old] = chain_digests(seed_digest(rows.name), rows.words[:old])
+            write_rows(rows, 0, self.keys[len(self) - old:], self.words[len(self) - old:])
             self._rows, self._start, self._end = rows, 0, old
         end = self._end + len(words)
         if not reuse:
-            rows = self._rows
-            previous = int(rows.digests[self._end - 1]) if self._end else seed_digest(rows.name)
-            # Digests first: a reader that finds the words and keys written (rows_hold) finds them too.
-            rows.digests[self._end:end] = chain_digests(previous, words)
-            rows.keys[self._end:end], rows.words[self._end:end] = keys, words
+            write_rows(self._rows, self._end, keys, words)
         self._end, self._start = end, max(self._start, end - keep)
         marks = [s if w == self.unk_id else None for w, s in zip(words.tolist(), spellings[-len(words):])]
         self.spellings = (self.spellings + marks)[-keep:]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import DocumentCache, EmptyPromptError, LocalRows, Predictor, State, chain_digests, seed_digest
+from model import DocumentCache, EmptyPromptError, LocalRows, Predictor, State, rows_capacity, seed_digest, write_rows
 from service.rows_store import RedisRowsStore
 from service.shared_rows import SharedRowsFolder
 from service.state_token import (
@@ -120,54 +120,44 @@ def stored_cache(predictor: Predictor, recipe: Recipe, shared: SharedRowsFolder 
     "shared"), else, in whole or in part, Redis's (service/rows_store.py, "redis"); (None, "rebuilt")
     where they are not there, or are not the token's text (the digest of their words differs): then it
     is rebuilt."""
-    if recipe.rows is None or (shared is None and store is None):
-        return None, "rebuilt"
     at = recipe.rows
+    if at is None or (shared is None and store is None):
+        return None, "rebuilt"
+    settings, unk, hidden = predictor.cache_settings, predictor.tokenizer.unk_id, predictor.model.config.hidden_size
     pairs = len(recipe.ids) - (1 if recipe.snapshot is None else 0)  # the first word of a text has no pair
     n = at.end - at.start
-    if n != min(max(pairs, 0), predictor.cache_settings.window) or n <= 0:
+    if n <= 0 or n != min(max(pairs, 0), settings.window):
         return None, "rebuilt"
     words = np.asarray(recipe.ids[len(recipe.ids) - n:], dtype=np.int64)  # the pairs' next words
     spellings = recipe.spellings[len(recipe.spellings) - n:]
-    settings, unk, hidden = predictor.cache_settings, predictor.tokenizer.unk_id, predictor.model.config.hidden_size
     new_rows = shared.new_rows if shared is not None else LocalRows
 
-    def over(rows) -> DocumentCache | None:
+    def view(rows, source: str) -> tuple[DocumentCache | None, str]:
         if not np.array_equal(rows.words[at.start:at.end], words):
-            return None
-        return DocumentCache.over(settings, unk, rows, at.start, at.end, spellings, new_rows)
+            return None, "rebuilt"
+        return DocumentCache.over(settings, unk, rows, at.start, at.end, spellings, new_rows), source
 
     local = shared.open(at.name, hidden) if shared is not None else None
-    if local is not None and local.frontier >= at.end:
-        if int(local.digests[at.end - 1]) == at.digest:
-            cache = over(local)
-            return (cache, "shared") if cache is not None else (None, "rebuilt")
+    if local is not None and local.frontier >= at.end and int(local.digests[at.end - 1]) == at.digest:
+        return view(local, "shared")
     if store is None:
         return None, "rebuilt"
     if local is not None and local.frontier < at.end:  # the copy here lacks the rows written since elsewhere
         have = local.frontier
-        fetched = store.fetch(at.name, hidden, have, at.end)
         previous = int(local.digests[have - 1]) if have else seed_digest(at.name)
-        if fetched is not None:
-            digests = chain_digests(previous, fetched[1])
-            if int(digests[-1]) == at.digest and local.claim(have, at.end - have):
-                local.digests[have:at.end], local.keys[have:at.end], local.words[have:at.end] = digests, *fetched
-                cache = over(local)
-                return (cache, "redis") if cache is not None else (None, "rebuilt")
+        missing = store.fetch_chain(at.name, hidden, have, at.end, previous, at.digest)
+        if missing is not None and local.claim(have, at.end - have):
+            write_rows(local, have, *missing)
+            return view(local, "redis")
     # No copy here, or one that diverged: all the rows up to the token's, from Redis.
-    fetched = store.fetch(at.name, hidden, 0, at.end)
+    fetched = store.fetch_chain(at.name, hidden, 0, at.end, seed_digest(at.name), at.digest)
     if fetched is None:
         return None, "rebuilt"
-    digests = chain_digests(seed_digest(at.name), fetched[1])
-    if int(digests[-1]) != at.digest:
-        return None, "rebuilt"
     if local is None:  # a copy under the same name: what this host appends extends the same rows in Redis
-        window = settings.window
-        rows = new_rows(max(at.end, min(2 * window, max(256, 3 * at.end // 2))), hidden, at.name)
+        rows = new_rows(rows_capacity(at.end, settings.window), hidden, at.name)
         if rows.claim(0, at.end):
-            rows.digests[:at.end], rows.keys[:at.end], rows.words[:at.end] = digests, *fetched
-            cache = over(rows)
-            return (cache, "redis") if cache is not None else (None, "rebuilt")
+            write_rows(rows, 0, *fetched)
+            return view(rows, "redis")
     cache = predictor.new_cache(new_rows=new_rows)  # rows of its own, under a new name
     cache.add(fetched[0][at.start:], fetched[1][at.start:], spellings)
     return (cache, "redis") if np.array_equal(cache.words, words) else (None, "rebuilt")
@@ -179,8 +169,8 @@ def read_document(predictor: Predictor, before: Decoded | None, cached, ids: lis
     """Read the new `ids` into the document the token `before` describes (None: a new text).
 
     `cached` is the cache the LRU holds for `before` (it is not changed), or None: then it is read from
-    the host's shared rows or from Redis where the token names rows they hold, else rebuilt from the recipe. Whole text or word
-    by word, hit or miss, the cache ends up with the same pairs."""
+    the host's shared rows or from Redis where the token names rows they hold, else rebuilt from the
+    recipe. Whole text or word by word, hit or miss, the cache ends up with the same pairs."""
     if before is None and not ids:
         raise EmptyPromptError("the prompt has no words")
     if before is None:

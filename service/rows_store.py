@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from model import chain_digests
 from service import metrics
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ class RedisRowsStore:
 
     def fetch(self, name: bytes, hidden: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Rows [start, end) of the storage `name`: keys (n, H) float32 and words (n,) int64, or None
-        where Redis does not hold all of them (or is down). The caller checks the words against the
-        token's digest (their digests are recomputed, not read)."""
+        where Redis does not hold all of them (or is down). Their digests are not read: fetch_chain
+        recomputes them, to check the words against a token's."""
         if end <= start or not self._available():
             return None
         dtype = row_dtype(hidden)
@@ -134,3 +135,13 @@ class RedisRowsStore:
             return None
         rows = np.frombuffer(raw, dtype=dtype)
         return np.ascontiguousarray(rows["key"]), rows["word"].astype(np.int64)
+
+    def fetch_chain(self, name: bytes, hidden: int, start: int, end: int, previous: int,
+                    last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """fetch, with the rows' digests chained from `previous` (row start - 1's, or the storage's seed),
+        if the last one is `last` (the token's): then they are the words the token describes. Else None."""
+        fetched = self.fetch(name, hidden, start, end)
+        if fetched is None:
+            return None
+        digests = chain_digests(previous, fetched[1])
+        return (*fetched, digests) if int(digests[-1]) == last else None
