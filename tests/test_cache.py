@@ -155,6 +155,33 @@ def test_copies_are_snapshots_while_the_rows_are_shared():
     assert cache.keys[:, 0].tolist() == list(range(3000 - settings.window, 3000))
 
 
+def test_every_storage_chains_a_digest_over_its_words():
+    """Each row's digest follows from the previous one and its word (seeded by the storage's name): two caches
+    on one storage that read different words differ from there on, the same words agree, and rows moved to
+    a new storage are chained again under its name."""
+    import copy
+
+    from model.cache import DocumentCache, chain_digests, seed_digest
+
+    def storage_digests(cache):
+        rows, _, end = cache.location()
+        return rows.digests[:end]
+
+    cache = DocumentCache(CacheSettings(weight=0.1, window=50), 4, unk_id=0)
+    cache.add(np.ones((10, 4), np.float32), list(range(1, 11)))
+    rows, _, _ = cache.location()
+    assert storage_digests(cache).tolist() == chain_digests(seed_digest(rows.name), list(range(1, 11))).tolist()
+    assert cache.digest == int(rows.digests[9])
+    same, other = copy.copy(cache), copy.copy(cache)
+    same.add(np.ones((1, 4), np.float32), [11])
+    other.add(np.ones((1, 4), np.float32), [12])  # moves to a storage of its own (row 10 is taken)
+    assert same.digest == int(chain_digests(cache.digest, [11])[0])
+    assert other.location()[0] is not rows and other.digest != same.digest
+    moved = other.location()[0]
+    assert storage_digests(other).tolist() == chain_digests(seed_digest(moved.name), other.words.tolist()).tolist()
+    assert len(set(chain_digests(0, [1, 2]).tolist()) | set(chain_digests(0, [2, 1]).tolist())) == 4  # order counts
+
+
 def test_the_same_words_read_twice_from_one_snapshot_share_their_rows():
     """A retry (one token, the same next word) reuses the rows the first reading wrote; another word moves on."""
     import copy

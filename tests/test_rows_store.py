@@ -182,3 +182,21 @@ def test_a_long_text_keeps_bounded_keys_in_redis(tiny_models_dir, tmp_path, redi
     for key in keys:
         assert 0 < redis_server.client.ttl(key) <= 3600
         assert redis_server.client.strlen(key) <= 2 * window * row_dtype(hidden).itemsize
+
+
+def test_a_token_from_before_digests_reads_as_one_without_rows(monkeypatch):
+    """Tokens issued before the rows carried a digest (16sII) still decode: their rows are rebuilt."""
+    import struct
+
+    from service import state_token
+    from service.state_token import Recipe, RowsAt
+
+    recipe = Recipe(None, [5, 6, 7], [None, None, None], RowsAt(bytes(range(16)), 0, 2, 123))
+    current = state_token._unpack_recipe(state_token._pack_recipe(recipe, (1, 1, 1, 4)), (1, 1, 1, 4))
+    assert current.rows == recipe.rows and current.ids == recipe.ids
+    old = struct.Struct("<16sII")
+    monkeypatch.setattr(state_token, "ROWS", type("Old", (), {"pack": lambda self, name, s, e, d: old.pack(name, s, e)})())
+    packed = state_token._pack_recipe(recipe, (1, 1, 1, 4))
+    monkeypatch.undo()
+    before = state_token._unpack_recipe(packed, (1, 1, 1, 4))
+    assert before.rows is None and before.ids == recipe.ids
