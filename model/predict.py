@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CacheSettings, CacheWords, DocumentCache, Rows, load_settings
+from model.cache import CacheSettings, CacheView, CacheWords, DocumentCache, Rows, load_settings
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
 from model.rnn_lm import State
@@ -75,6 +75,16 @@ class PredictResult:
     predictions: list[Prediction]
     state: State  # the recurrent state after the prompt; batch size 1
     tokens: int  # prompt tokens read
+
+
+@dataclass(frozen=True)
+class MixtureParts:
+    """The next-word mixture at one state, before any prefix: the model's probabilities and the document
+    cache's view (model/cache.py). Ranking them for one prefix is a fraction of computing them, and a
+    client typing a word's letters asks again at the same state with each longer prefix: the service
+    keeps these per state token (service/api.py) so that each letter only filters."""
+    probs: np.ndarray  # (V,) float32: p_model
+    view: CacheView
 
 
 @dataclass(frozen=True)
@@ -264,8 +274,9 @@ class Predictor:
         if exclude:
             return without(self.top_words(state, k + len(exclude), prefix, cache), exclude, k)
         if cache is not None and len(cache) and cache.settings.enabled:
-            if self._numpy_top is not None:
-                return self._top_mixed(self._hidden(state), cache, k, prefix)
+            parts = self.mixture_parts(state, cache)
+            if parts is not None:
+                return self.top_from_parts(parts, k, prefix)
             return self.top_from_mixture(self.mixed_distribution(state, cache), k, prefix)
         if not prefix and self._numpy_top is not None:
             forms = self.tokenizer.display_forms
@@ -285,14 +296,26 @@ class Predictor:
         """(H,) float32: _output as a numpy view, without a torch call."""
         return (state[0] if isinstance(state, tuple) else state).numpy()[-1, 0]
 
-    def _top_mixed(self, hidden: np.ndarray, cache: DocumentCache, k: int, prefix: str | None) -> list[Prediction]:
-        """top_from_mixture(mixed_distribution(...)) without the mixture over the whole vocabulary: a word
-        the cache gives nothing ranks as the model ranks it, so the k best of the mixture are among the
-        model's k best and the cache's words (model/cache.py, DocumentCache.view)."""
+    def mixture_parts(self, state: State, cache: DocumentCache) -> MixtureParts | None:
+        """What ranking the mixture after `state` needs (the model's probabilities and the cache's view),
+        to be ranked by top_from_parts for any prefix; None where top_words does not use it (no numpy
+        path, or an empty or disabled cache)."""
+        if self._numpy_top is None or not len(cache) or not cache.settings.enabled:
+            return None
+        hidden = self._hidden(state)
         log_probs = self._numpy_top.log_probs(hidden)  # (V,) float32
         probs = np.exp(log_probs)
         model_entropy = float(-(probs @ log_probs)) if cache.settings.entropy_scale > 0 else 0.0
-        view = cache.view(hidden, model_entropy, float(probs[self.tokenizer.unk_id]))
+        return MixtureParts(probs, cache.view(hidden, model_entropy, float(probs[self.tokenizer.unk_id])))
+
+    def top_from_parts(self, parts: MixtureParts, k: int, prefix: str | None = None,
+                       exclude: Collection[str] = ()) -> list[Prediction]:
+        """top_from_mixture(mixed_distribution(...)) without the mixture over the whole vocabulary: a word
+        the cache gives nothing ranks as the model ranks it, so the k best of the mixture are among the
+        model's k best and the cache's words (model/cache.py, DocumentCache.view)."""
+        if exclude:
+            return without(self.top_from_parts(parts, k + len(exclude), prefix), exclude, k)
+        probs, view = parts.probs, parts.view
         if prefix:
             ids = self._prefix_ids(prefix).numpy()  # (n,)
             allowed = np.zeros(len(probs), dtype=bool)

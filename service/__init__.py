@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from service.api import bp as api_bp
     from service.config import ServiceConfig
-    from service.document_cache import CacheStore
+    from service.document_cache import CacheStore, RecentMixtures
     from service.errors import register_error_handlers
     from service.metrics import instrument
     from service.model_holder import ModelHolder
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         secret = secrets.token_hex(32)
     app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
     app.extensions["nextword_documents"] = CacheStore(config.cache_memory_mb << 20)
+    app.extensions["nextword_mixtures"] = RecentMixtures()
     app.extensions["nextword_shared_rows"] = shared_rows_folder(config)
     app.extensions["nextword_rows_store"] = redis_rows_store(config)
     app.extensions["nextword"] = ModelHolder(config.models_dir, config.reload_interval, bool(config.quantize))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from model import EmptyPromptError, Predictor, State, list_versions
 from service import metrics
-from service.document_cache import CacheStore, check_recipe, max_token_chars, read_document
+from service.document_cache import CacheStore, RecentMixtures, check_recipe, max_token_chars, read_document
 from service.errors import APIError
 from service.model_holder import ModelHolder
 from service.schemas import (
@@ -46,6 +46,10 @@ def signer() -> StateSigner:
 
 def document_caches() -> CacheStore:
     return current_app.extensions["nextword_documents"]
+
+
+def recent_mixtures() -> RecentMixtures:
+    return current_app.extensions["nextword_mixtures"]
 
 
 def served_predictor() -> Predictor:
@@ -108,6 +112,14 @@ def open_token(predictor: Predictor, token: str | None, with_cache: bool = False
         raise APIError(422, "invalid_state", f"state: {e}") from None
 
 
+def verified_signature(predictor: Predictor, token: str) -> bytes:
+    """The signature of a token this service issued (what Decoded.mac is), unparsed; the API's 422 otherwise."""
+    try:
+        return signer().verify(token, max_token_chars(predictor))[1]
+    except InvalidStateToken as e:
+        raise APIError(422, "invalid_state", f"state: {e}") from None
+
+
 def state_from_token(predictor: Predictor, token: str | None) -> State | None:
     decoded = open_token(predictor, token)
     return None if decoded is None else predictor.array_to_state(decoded.state)
@@ -136,20 +148,24 @@ def predict():
     except EmptyPromptError:
         raise empty_prompt() from None
     metrics.count_tokens("/v1/predict", result.tokens)
-    # The hot path of a client typing word by word: the body PredictResponse documents, built as a
-    # plain dict (constructing and dumping the pydantic models cost more than the JSON encoding).
-    return current_app.json.response({
-        "predictions": [{"word": p.word, "probability": p.probability} for p in result.predictions],
-        "state": token_for(model, result.state),
-        "model": model.version,
-    })
+    return predictions_response(model, result.predictions, token_for(model, result.state))
 
 
 def predict_with_cache(model: Predictor, req: PredictRequest):
     """The document cache over the whole text, carried by the token (service/document_cache.py)."""
-    before = open_token(model, req.state, with_cache=True)
     ids, spellings = model.encode_with_spellings(req.prompt)
-    store, rows_store = document_caches(), current_app.extensions["nextword_rows_store"]
+    store, rows_store, mixtures = document_caches(), current_app.extensions["nextword_rows_store"], recent_mixtures()
+    if req.state is not None and not ids:
+        # The next letter of the word being typed: the same state, so the same token and the mixture
+        # this worker ranked for it last time, filtered for the new prefix. The signature is checked;
+        # the rest of the token (its recipe) is read only where no mixture is kept for it.
+        signature = verified_signature(model, req.state)
+        parts = mixtures.get((model.version, signature))
+        if parts is not None:
+            store.get(signature)  # keeps the document's cache as recently used as its mixture
+            metrics.count_document_cache("hit")
+            return predictions_response(model, model.top_from_parts(parts, req.k, req.prefix, req.exclude), req.state)
+    before = open_token(model, req.state, with_cache=True)
     cached = store.get(before.mac) if before is not None and before.recipe is not None else None
     try:
         reading = read_document(model, before, cached, ids, spellings, current_app.extensions["nextword_shared_rows"],
@@ -163,11 +179,25 @@ def predict_with_cache(model: Predictor, req: PredictRequest):
     metrics.count_tokens("/v1/predict", len(ids) + reading.rebuilt)
     if before is not None and before.recipe is not None:
         metrics.count_document_cache(reading.source)
-    predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache, req.exclude)
+    parts = model.mixture_parts(reading.state, reading.cache)
+    if parts is None:  # an empty cache (one word so far), or a model without the numpy path
+        predictions = model.top_words(reading.state, req.k, req.prefix, reading.cache, req.exclude)
+    else:
+        predictions = model.top_from_parts(parts, req.k, req.prefix, req.exclude)
     token, mac = signer().issue(model.version, model.state_to_array(reading.state), reading.recipe)
     if reading.restored is not None and len(reading.restored):
         store.put(before.mac, reading.restored)
     store.put(mac, reading.cache)
+    if parts is not None:
+        mixtures.put((model.version, mac), parts)
+        if before is not None and not ids:  # the same state: the letters to come may carry either token
+            mixtures.put((model.version, before.mac), parts)
+    return predictions_response(model, predictions, token)
+
+
+def predictions_response(model: Predictor, predictions: list, token: str):
+    # The hot path of a client typing word by word: the body PredictResponse documents, built as a
+    # plain dict (constructing and dumping the pydantic models cost more than the JSON encoding).
     return current_app.json.response({
         "predictions": [{"word": p.word, "probability": p.probability} for p in predictions],
         "state": token,

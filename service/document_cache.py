@@ -53,6 +53,10 @@ SLACK = 256
 SPELLING_BUDGET = 8192
 # Bytes an LRU entry costs beyond its arrays (objects, list, dict entry), counted against the budget.
 ENTRY_OVERHEAD = 512
+# Mixtures a worker keeps for the letters typed at one state (RecentMixtures): one is the model's
+# probabilities and the window's view, ~200 KB for the english model's 40,000 words, so ~13 MB. A
+# typist needs one from the request that reads a word to the letters of the next.
+MIXTURES_KEPT = 64
 
 
 def max_recipe_ids(predictor: Predictor) -> int:
@@ -286,3 +290,35 @@ class CacheStore:
         if held[0] == 0:
             self.bytes -= held[1]
             del self._rows[rows]
+
+
+class RecentMixtures:
+    """The next-word mixtures (model/predict.py MixtureParts) of the states this worker answered lately,
+    by (model version, signature of the token issued at each), least recently used out first; at most
+    `max_entries`.
+
+    A client typing a word sends each letter as a prefix with the token of the word before and no new
+    text: the same state, the same mixture, another filter. Ranking a kept mixture for the new prefix
+    is all such a request costs (figures: docs/results.md)."""
+
+    def __init__(self, max_entries: int = MIXTURES_KEPT) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, bytes], object] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers answer requests on several threads
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[str, bytes]):
+        with self._lock:
+            parts = self._entries.get(key)
+            if parts is not None:
+                self._entries.move_to_end(key)
+            return parts
+
+    def put(self, key: tuple[str, bytes], parts) -> None:
+        with self._lock:
+            self._entries[key] = parts
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)

@@ -121,8 +121,8 @@ class StateSigner:
         A token with a recipe gives its current state (the recipe is for open())."""
         return self.open(token, served_version).state
 
-    def open(self, token: str, served_version: str, max_chars: int = MAX_TOKEN_CHARS) -> Decoded:
-        """token → its state, recipe and signature; raises InvalidStateToken or StateFromOtherModel."""
+    def verify(self, token: str, max_chars: int = MAX_TOKEN_CHARS) -> tuple[bytes, bytes]:
+        """(payload, signature) of a token this service signed, unparsed; raises InvalidStateToken."""
         if len(token) > min(max_chars, MAX_TOKEN_CHARS):
             raise InvalidStateToken("the state token is too long")
         try:
@@ -132,6 +132,11 @@ class StateSigner:
         payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
         if len(raw) <= MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
             raise InvalidStateToken("the state token was not issued by this service or has been altered")
+        return payload, mac
+
+    def open(self, token: str, served_version: str, max_chars: int = MAX_TOKEN_CHARS) -> Decoded:
+        """token → its state, recipe and signature; raises InvalidStateToken or StateFromOtherModel."""
+        payload, mac = self.verify(token, max_chars)
         # From here on the payload is ours, so a parse failure is a bug worth a clear message.
         magic, name_len = HEADER.unpack_from(payload)
         if magic not in (MAGIC, MAGIC_RECIPE):

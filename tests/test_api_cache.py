@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from model.cache import CacheSettings
-from model.checkpoint import load_latest, load_version
-from model.evaluation.cache_scoring import save_tuned_version
+from model.checkpoint import load_latest, load_version, save_version
+from model.evaluation.cache_scoring import save_tuned_version, write_cache_files
 from model.training.run import train
 from service import create_app, document_cache
-from service.document_cache import SPELLING_BUDGET, CacheStore, within_budget
+from service.document_cache import SPELLING_BUDGET, CacheStore, RecentMixtures, within_budget
 from service.state_token import Recipe
 from tests.conftest import CACHE_SETTINGS as SETTINGS
 from tests.conftest import tiny_train_config
@@ -200,7 +200,9 @@ def test_altered_or_foreign_recipe_tokens_are_refused(cache_models_dir, tiny_mod
     for position in (10, len(raw) // 2, len(raw) - 40, len(raw) - 1):
         flipped = bytearray(raw)
         flipped[position] ^= 4
-        assert_error(client.post("/v1/predict", json={"prompt": "the", "state": b64(bytes(flipped))}), 422, "invalid_state")
+        for prompt in ("the", ""):  # "": a letter typed at the token's state, whose mixture this worker keeps
+            assert_error(client.post("/v1/predict", json={"prompt": prompt, "state": b64(bytes(flipped)), "prefix": "t"}),
+                         422, "invalid_state")
     for cut in (token[:-1], token[:-50], token[: len(token) // 2]):
         assert_error(client.post("/v1/predict", json={"prompt": "the", "state": cut}), 422, "invalid_state")
     other_secret = make_app(cache_models_dir, state_secret="another-secret-" * 2).test_client()
@@ -306,6 +308,52 @@ def test_a_token_rebuilt_on_another_worker_is_kept_there(cache_models_dir):
         body = client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": prefix}).get_json()
         assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": LONG, "prefix": prefix}).get_json())
     assert (store.misses, store.hits) == (1, 2)
+
+
+def test_letters_typed_at_one_state_rank_the_kept_mixture_as_the_whole_text_would(cache_models_dir, monkeypatch,
+                                                                                  tmp_path):
+    """After a word is read, the letters of the next (no new text, the same token, a longer prefix each
+    time, words passed over left out) are ranked from the mixture kept for that token, without computing
+    it again; each answer is the whole text's, copied word included, and the token comes back unchanged.
+    Once another version is served, the same letter gets the 409 of a token from another model."""
+    models_dir = tmp_path / "models"
+    shutil.copytree(cache_models_dir, models_dir)
+    app = make_app(models_dir)
+    client, whole = app.test_client(), make_app(cache_models_dir).test_client()
+    computed = []
+    predictor = app.extensions["nextword"].predictor
+    mixture_parts = predictor.mixture_parts
+    monkeypatch.setattr(predictor, "mixture_parts", lambda *a: computed.append(1) or mixture_parts(*a))
+    body = client.post("/v1/predict", json={"prompt": LONG}).get_json()
+    token = client.post("/v1/predict", json={"prompt": "in", "state": body["state"]}).get_json()["state"]
+    assert len(computed) == 2
+    shown: list[str] = []
+    for prefix in ("s", "sp", "F", "Fr", "zor"):  # a word passed over at "s" is not offered at "sp"
+        last = {"k": 2, "prefix": prefix, "exclude": shown if prefix.startswith(("sp", "Fr")) else []}
+        body = client.post("/v1/predict", json={"prompt": "", "state": token, **last}).get_json()
+        assert body["state"] == token and body["predictions"]
+        assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": f"{LONG} in", **last}).get_json())
+        shown = [p["word"] for p in body["predictions"]]
+    assert body["predictions"][0]["word"] == "Zorblax"
+    assert len(computed) == 2
+    # A new word read at that token is another state: its mixture is computed.
+    client.post("/v1/predict", json={"prompt": "France", "state": token})
+    assert len(computed) == 3
+    loaded = load_latest(models_dir)  # the same weights and settings under a newer version name
+    save_version(models_dir, loaded.model, loaded.tokenizer, loaded.config["training"], loaded.metrics,
+                 version="29990101-000000-gru", write_extras=lambda directory: write_cache_files(directory, SETTINGS, {}))
+    assert app.extensions["nextword"].check() and app.extensions["nextword"].predictor.cache_settings.enabled
+    assert_error(client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": "zor"}), 409, "state_model_mismatch")
+
+
+def test_kept_mixtures_are_bounded_in_count():
+    kept = RecentMixtures(max_entries=3)
+    for i in range(5):
+        kept.put(("v", bytes([i])), f"parts {i}")
+    assert len(kept) == 3 and kept.get(("v", bytes([0]))) is None and kept.get(("v", bytes([1]))) is None
+    assert kept.get(("v", bytes([2]))) == "parts 2"
+    kept.put(("v", bytes([5])), "parts 5")  # 2 was used last: 3 goes first
+    assert kept.get(("v", bytes([3]))) is None and kept.get(("v", bytes([2]))) == "parts 2"
 
 
 def test_shared_rows_gone_or_forked_still_give_the_whole_texts_answer(cache_models_dir, tmp_path):
