@@ -5,11 +5,13 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import load_latest
 from model.evaluation.real_text import (
+    LastWord,
     NeuralTypist,
     NgramTypist,
     RecencySettings,
@@ -17,6 +19,8 @@ from model.evaluation.real_text import (
     fit_ngram_baseline,
     is_known_word,
     keystroke_savings,
+    ending_mask,
+    lambada_predictions,
     lambada_target,
     main,
     read_documents,
@@ -25,9 +29,10 @@ from model.evaluation.real_text import (
     split_articles,
     text_perplexity,
     typing_steps,
+    word_id,
     word_keystrokes,
 )
-from model.predict import Predictor
+from model.predict import Prediction, Predictor
 from model.tokenizer import is_word
 
 REAL_LAMBADA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "lambada" / "lambada_test.jsonl"
@@ -82,6 +87,59 @@ def test_score_lambada_on_the_tiny_models_own_sentences(predictor):
     assert score.oov_share == round(1 / 3, 4)
     assert score_lambada(predictor, passages[:1]).top1 == 1.0  # "French", first
     assert score.top1 == round(2 / 3, 4) and score.topk == round(2 / 3, 4)
+
+
+class FixedTypist(NeuralTypist):
+    """The tiny model's typist, with its candidates and their ending probabilities given."""
+
+    def __init__(self, predictor, candidates: dict[str, tuple[float, float]]) -> None:
+        super().__init__(predictor)
+        self.candidates = candidates
+
+    def top(self, n):
+        ranked = sorted(self.candidates.items(), key=lambda item: -item[1][0])[:n]
+        return [Prediction(word, p) for word, (p, _) in ranked]
+
+    def ending_probabilities(self, words):
+        return np.array([self.candidates[w][1] for w in words])
+
+
+def test_ranked_as_the_last_word_by_probability_times_the_ending(predictor):
+    """p(w) · p(no word follows w)^weight over the first `candidates` next words: "the" (likeliest, but
+    never ends a text) falls behind a word that does; weight 0 is the next-word ranking."""
+    typist = FixedTypist(predictor, {"the": (0.5, 0.001), "sky": (0.2, 0.6), "French": (0.1, 0.9), "a": (0.05, 0.0)})
+    prompt = "I grew up in France. I speak fluent"
+    assert lambada_predictions(typist, prompt, 4, LastWord(candidates=10, weight=1.0)) == ["sky", "French", "the", "a"]
+    assert lambada_predictions(typist, prompt, 2, LastWord(candidates=10, weight=2.0)) == ["French", "sky"]
+    assert lambada_predictions(typist, prompt, 2, LastWord(candidates=2, weight=1.0)) == ["sky", "the"]
+    assert lambada_predictions(typist, prompt, 2, LastWord(candidates=10, weight=0.0)) == ["the", "sky"]
+
+
+def test_ending_probabilities_are_each_systems_own(predictor, tiny_corpus):
+    """The neural typist's batch and the 5-gram's, against the next-token distribution after each word read
+    one at a time: the share of punctuation and line ends; a copied word reads as <unk>."""
+    words = ["sky", "the", "French", "Zorblax"]
+    assert word_id(predictor, "Zorblax") == predictor.tokenizer.unk_id
+    mask = ending_mask(predictor)
+    assert mask[predictor.tokenizer.eos_id] and not mask[predictor.tokenizer.unk_id] and mask.sum() >= 2
+    typist = NeuralTypist(predictor, OFF)
+    ids, spellings = predictor.encode_with_spellings("The clouds are in the")
+    typist.feed(ids, spellings)
+    expected = [predictor.next_word_probabilities(predictor.advance([word_id(predictor, w)], typist.state)).numpy()[mask].sum()
+                for w in words]
+    assert typist.ending_probabilities(words) == pytest.approx(expected, abs=1e-5)
+    assert typist.ending_probabilities(["sky"])[0] > 0.5 > typist.ending_probabilities(["the"])[0]
+    ngram = NgramTypist(predictor, fit_ngram_baseline(predictor, tiny_corpus / "train.txt"))
+    ngram.feed(ids, spellings)
+    context = ids[-(ngram.ngram.order - 2):]
+    assert ngram.ending_probabilities(words) == pytest.approx(
+        [ngram.ngram.distribution(context + [word_id(predictor, w)])[mask].sum() for w in words])
+
+
+def test_score_lambada_ranked_as_the_last_word(predictor):
+    passages = ["I grew up in France. I speak fluent French.", "The clouds are in the sky."]
+    score = score_lambada(predictor, passages, k=5, last_word=LastWord())
+    assert score.n == 2 and score.top1 == 1.0
 
 
 @pytest.mark.skipif(not REAL_LAMBADA.is_file(), reason=f"{REAL_LAMBADA} is not here (shared data not mounted)")
@@ -226,10 +284,12 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     out = tmp_path / "out" / "result.json"
     main(["--models-dir", str(tiny_models_dir), "--lambada", str(lambada), "--lambada-limit", "2",
           "--keystrokes", str(typed), "--keystroke-words", "8", "--perplexity", str(typed), "--json", str(out),
-          "--ngram-corpus", str(typed)])
+          "--ngram-corpus", str(typed), "--last-word"])
     result = json.loads(out.read_text())
     assert result["version"] == load_latest(tiny_models_dir).version
     assert result["systems"] == ["model", "5-gram + recency"]  # the tiny version has no cache settings
+    assert [(lam["system"], lam["ranking"] == "next word") for lam in result["lambada"]] == [
+        ("model", True), ("model", False), ("5-gram + recency", True), ("5-gram + recency", False)]
     for lam in result["lambada"]:
         assert lam["n"] == 2 and lam["k"] == 5 and set(lam) >= {"top1", "topk", "oov_share", "path", "system"}
     assert [ks["system"] for ks in result["keystrokes"]] == result["systems"]
@@ -239,6 +299,7 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     assert result["perplexity"][0]["tokens"] > 0
     printed = capsys.readouterr().out
     assert "| model | LAMBADA top-1 |" in printed and "| 5-gram + recency | keystroke savings, 3 suggestions |" in printed
+    assert "| model, ranked as the last word | LAMBADA top-1 |" in printed
 
 
 # ---------------------------------------------------------------- documents, the cache and the baseline
@@ -328,11 +389,13 @@ def test_last_word_passages_mimic_lambada_from_held_out_text():
              "When the sun went down she asked him his name, and he smiled and said it was not important to Anna."]
     other = ["The rain fell on the roofs of the town while the children slept in their warm beds at night.",
              "Nobody in the house heard the knock at the door, though it came three times before midnight struck."]
-    # Paragraphs of 17, 17, 21 and 19, 18 words. A share of 0.5 keeps every passage whose last word is new
-    # ("long", "struck") as well as those whose last word came before; a kept passage starts the next afresh.
+    # Paragraphs of 17, 17, 21 and 19, 18 words. A share of 0.5 keeps as many passages whose last word is
+    # new as passages whose last word came before, never more: "long" (new, none before it) is passed
+    # over and the window grows to end at "Anna" (seen before); then "struck" (new) may be kept. A kept
+    # passage starts the next afresh.
     passages = last_word_passages([story, other], min_words=30, max_words=60, in_context_share=0.5)
-    assert [lambada_target(p)[1] for p in passages] == ["long", "struck"]
-    assert passages == ["\n".join(story[:2]), "\n".join(other)]
+    assert [lambada_target(p)[1] for p in passages] == ["Anna", "struck"]
+    assert passages == ["\n".join(story), "\n".join(other)]
     # Share 1: only last words seen before; "long" is passed over and the window grows to end at "Anna".
     strict = last_word_passages([story, other], min_words=30, max_words=60, in_context_share=1.0)
     assert strict == ["\n".join(story)] and lambada_target(strict[0])[1] == "Anna"
