@@ -29,6 +29,7 @@ from model.evaluation.real_text import (
     split_articles,
     text_perplexity,
     typing_steps,
+    unpredictable_locally,
     word_id,
     word_keystrokes,
 )
@@ -399,3 +400,12 @@ def test_last_word_passages_mimic_lambada_from_held_out_text():
     # Share 1: only last words seen before; "long" is passed over and the window grows to end at "Anna".
     strict = last_word_passages([story, other], min_words=30, max_words=60, in_context_share=1.0)
     assert strict == ["\n".join(story)] and lambada_target(strict[0])[1] == "Anna"
+    # keep() must hold too: without "Anna", nothing in context is left, so no other may be kept either.
+    assert last_word_passages([story, other], min_words=30, max_words=60, in_context_share=0.5,
+                              keep=lambda prompt, target: target != "Anna") == []
+
+
+def test_unpredictable_locally_keeps_what_the_model_alone_misses(predictor):
+    keep = unpredictable_locally(predictor, k=3)
+    assert not keep("I grew up in France. I speak fluent", "French")  # the tiny model's own sentence
+    assert keep("I grew up in France. I speak fluent", "Zorblax")

@@ -122,14 +122,16 @@ def is_known_word(predictor: Predictor, word: str) -> bool:
 
 
 def last_word_passages(documents: Iterable[Sequence[str]], min_words: int = 50, max_words: int = 110,
-                       in_context_share: float = 0.85, limit: int | None = None) -> list[str]:
+                       in_context_share: float = 0.85, limit: int | None = None,
+                       keep: Callable[[str, str], bool] | None = None) -> list[str]:
     """LAMBADA-like passages from held-out text, to tune and check on instead of the LAMBADA test set: runs
     of consecutive paragraphs of min_words to max_words words, ending where a paragraph ends, whose last
     word has 3+ letters. LAMBADA's targets occur earlier in their passage about 85% of the time (its
     selection asked people to need the context): passages whose last word does are all kept, the others
     only while they stay within (1 - share) / share of those (deterministically, by count), so the mix is
     about the same. (Up to session 10 an other was kept once in every ~6 met, whatever the number of in-context
-    ones: on Gutenberg valid 55% of the targets occurred earlier in their passage, not 85%.)"""
+    ones: on Gutenberg valid 55% of the targets occurred earlier in their passage, not 85%.)
+    `keep(prompt, target)`, where given, must also hold (`unpredictable_locally`: LAMBADA's own selection)."""
     kept: list[str] = []
     in_context = others = 0
     ratio = (1 - in_context_share) / in_context_share
@@ -147,7 +149,7 @@ def last_word_passages(documents: Iterable[Sequence[str]], min_words: int = 50, 
                 prompt, target = lambada_target(text)
             except ValueError:
                 continue
-            if len(target) < 3 or not target.isalpha():
+            if len(target) < 3 or not target.isalpha() or (keep is not None and not keep(prompt, target)):
                 continue
             if target.lower() in re.findall(r"\w+", prompt.lower()):
                 in_context += 1
@@ -160,6 +162,18 @@ def last_word_passages(documents: Iterable[Sequence[str]], min_words: int = 50, 
             if limit is not None and len(kept) >= limit:
                 return kept
     return kept
+
+
+def unpredictable_locally(predictor: Predictor, k: int = 10) -> Callable[[str, str], bool]:
+    """keep() for last_word_passages: the target is not among the k likeliest next words of the model
+    without its document cache, given the whole passage. LAMBADA kept only passages whose last word a
+    reader could not get from the last sentence alone, and a model without a memory of the page scores
+    0.000 on them; passages cut from held-out text without this are far easier (docs/results.md)."""
+    local = NeuralTypist(predictor, OFF)
+
+    def keep(prompt: str, target: str) -> bool:
+        return target.lower() not in [w.lower() for w in lambada_predictions(local, prompt, k)]
+    return keep
 
 
 @dataclass(frozen=True)
@@ -671,6 +685,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lambada-limit", type=int, default=500, help="first N passages (0: skip LAMBADA)")
     p.add_argument("--last-word-proxy", type=keystroke_source, metavar="[KIND=]PATH",
                    help="instead of LAMBADA: LAMBADA-like passages cut from this held-out text (last_word_passages)")
+    p.add_argument("--hard-proxy", action="store_true",
+                   help="keep only proxy passages whose last word the model alone does not rank in its top 10 "
+                        "(unpredictable_locally, as LAMBADA's selection)")
     p.add_argument("--last-word", action="store_true",
                    help="also score LAMBADA with the words ranked as the passage's last (LastWord)")
     p.add_argument("--last-word-candidates", type=int, default=LastWord.candidates, help="next words re-ranked")
@@ -718,9 +735,10 @@ def main(argv: list[str] | None = None) -> None:
     lambada = a.lambada
     if a.last_word_proxy:
         kind, path = a.last_word_proxy
-        proxy = Path(f"data/eval/last-word-proxy-{path.name.split('.')[0]}.jsonl")
+        proxy = Path(f"data/eval/last-word-proxy-{path.name.split('.')[0]}{'-hard' if a.hard_proxy else ''}.jsonl")
         proxy.parent.mkdir(parents=True, exist_ok=True)
-        passages = last_word_passages(read_documents(kind, path), limit=a.lambada_limit)
+        passages = last_word_passages(read_documents(kind, path), limit=a.lambada_limit,
+                                      keep=unpredictable_locally(predictor) if a.hard_proxy else None)
         proxy.write_text("".join(json.dumps({"text": t}) + "\n" for t in passages))
         lambada = proxy
     result = evaluate(systems, lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
