@@ -409,3 +409,17 @@ def test_unpredictable_locally_keeps_what_the_model_alone_misses(predictor):
     keep = unpredictable_locally(predictor, k=3)
     assert not keep("I grew up in France. I speak fluent", "French")  # the tiny model's own sentence
     assert keep("I grew up in France. I speak fluent", "Zorblax")
+
+
+def test_cli_evaluates_with_cache_settings_given(tiny_models_dir, tmp_path):
+    """--cache overrides the version's settings for the evaluation (recorded in the JSON); a wrong key is refused."""
+    lambada = tmp_path / "lambada.jsonl"
+    lambada.write_text(json.dumps({"text": "I grew up in France. I speak fluent French"}) + "\n")
+    out = tmp_path / "result.json"
+    main(["--models-dir", str(tiny_models_dir), "--lambada", str(lambada), "--lambada-limit", "1", "--keystroke-words", "0",
+          "--cache", "weight=0.3", "entropy_scale=0", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["systems"] == ["model + cache"] and result["cache"]["weight"] == 0.3
+    for wrong in ("lambda=0.3", "weight=much"):
+        with pytest.raises(SystemExit):
+            main(["--models-dir", str(tiny_models_dir), "--cache", wrong])

@@ -667,6 +667,19 @@ def markdown_table(result: dict) -> str:
     return "\n".join(rows)
 
 
+def cache_override(spec: str) -> tuple[str, float | int | bool]:
+    """KEY=VALUE for --cache: one CacheSettings field and its value."""
+    key, _, value = spec.partition("=")
+    types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int,
+             "copy_unknown": lambda v: v.lower() in ("1", "true", "yes")}
+    if key not in types or not value:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY one of {', '.join(types)}, got {spec!r}")
+    try:
+        return key, types[key](value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{spec!r}: not a number") from None
+
+
 def keystroke_source(spec: str) -> tuple[str, Path]:
     """KIND=PATH (a bare PATH is plain text: one document)."""
     kind, _, path = spec.rpartition("=")
@@ -700,6 +713,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--suggestions", type=int, default=3, help="suggestions shown while typing")
     p.add_argument("--repeat-suggestions", action="store_true",
                    help="show the plain top k at every letter, words passed over included (the measure up to session 9)")
+    p.add_argument("--cache", type=cache_override, nargs="+", default=[], metavar="KEY=VALUE",
+                   help="evaluate with these document cache settings instead of the version's (weight=0.5 "
+                        "entropy_scale=0 ...): chosen on held-out text for a task of its own, such as last words")
     p.add_argument("--no-cache-baseline", action="store_true", help="also the same model with its cache off")
     p.add_argument("--baselines-only", action="store_true",
                    help="leave out the model with its cache (to run the baselines in a process of their own)")
@@ -715,6 +731,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(a.threads)
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
     predictor = Predictor(loaded)
+    if a.cache:
+        predictor.cache_settings = CacheSettings.from_json({**predictor.cache_settings.as_json(), **dict(a.cache)})
     systems: dict[str, Typist] = {"model + cache" if predictor.cache_settings.enabled else "model": NeuralTypist(predictor)}
     if a.no_cache_baseline and predictor.cache_settings.enabled:
         systems["model, no cache"] = NeuralTypist(predictor, OFF)
