@@ -117,8 +117,8 @@ def lambada_target(text: str) -> tuple[str, str]:
 def is_known_word(predictor: Predictor, word: str) -> bool:
     """Whether the lower-cased word is a single offerable token of the model's vocabulary
     (not <unk>, not split into several tokens)."""
-    ids = predictor.tokenizer.encode(word.lower())
-    return len(ids) == 1 and ids[0] != predictor.tokenizer.unk_id and bool(predictor.offerable[ids[0]])
+    i = word_id(predictor, word)
+    return i != predictor.tokenizer.unk_id and bool(predictor.offerable[i])
 
 
 def last_word_passages(documents: Iterable[Sequence[str]], min_words: int = 50, max_words: int = 110,
