@@ -52,8 +52,8 @@ TEXT = (
 NEW_WORD = "and"
 # The letters of a few words being typed, each sent as the prefix at one state.
 PREFIXES = ["w", "wa", "wal", "b", "br", "bre", "s", "st", "t", "th"]
-# The typing cell: a word, then the letters typed of the next before it is taken or finished. Three
-# a word: English words average ~4.5 letters, and with 3 suggestions about half are never typed.
+# The typing cell: a word, then the letters of the next typed before it is taken or finished: three
+# per word, as English words average ~4.5 letters and with 3 suggestions about half are never typed.
 TYPED_LETTERS = ["t", "th", "the"]
 TARGETS = {"throughput": 0.40, "p99_ms": 10.0, "history": 1.2}
 
