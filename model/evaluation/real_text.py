@@ -191,16 +191,22 @@ class LastWord:
     there: its first guess is often "the" or "and", which would go on. Ranked as a last word, the
     `candidates` likeliest next words w are ordered by p(w | text) · p(no word follows | text, w)^`weight`,
     the second factor the system's own probability that the token after w is punctuation or a line end
-    (model/evaluation: `Typist.ending_probabilities`). Settings chosen on held-out fiction, never LAMBADA."""
+    (model/evaluation: `Typist.ending_probabilities`). Settings chosen on held-out fiction, never LAMBADA.
+    model/evaluation/last_word.py weighs more signals, with weights fitted on held-out fiction."""
     candidates: int = 30
     weight: float = 1.0
 
+    def rank(self, typist: Typist, prompt: str, k: int) -> list[str]:
+        """The k likeliest last words of the text the typist has read (`prompt`)."""
+        candidates = [p for p in typist.top(self.candidates) if is_word(p.word)]
+        endings = typist.ending_probabilities([p.word for p in candidates])  # (n,)
+        scores = [p.probability * max(end, 1e-12) ** self.weight for p, end in zip(candidates, endings)]
+        order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+        return [candidates[i].word for i in order[:k]]
 
-def lambada_predictions(typist: Typist | Predictor, prompt: str, k: int, last_word: LastWord | None = None) -> list[str]:
-    """The k most likely next words after the prompt (a new document: the zero state and an empty cache,
-    lines ended by <eos>), words only: anything that is not a word is dropped before comparing. With
-    `last_word`, the k most likely to end the text there (LastWord)."""
-    typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
+
+def feed_prompt(typist: Typist, prompt: str) -> None:
+    """Start a new document (the zero state and an empty cache) and read the prompt, lines ended by <eos>."""
     typist.start()
     predictor, unk = typist.predictor, typist.predictor.tokenizer.unk_id
     lines = [line for line in prompt.splitlines() if line.strip()]
@@ -209,13 +215,17 @@ def lambada_predictions(typist: Typist | Predictor, prompt: str, k: int, last_wo
         typist.feed([t for t, _ in tokens], [surface if t == unk else None for t, surface in tokens])
         if number < len(lines) - 1:
             typist.feed([predictor.tokenizer.eos_id], [None])
+
+
+def lambada_predictions(typist: Typist | Predictor, prompt: str, k: int, last_word: LastWord | None = None) -> list[str]:
+    """The k most likely next words after the prompt (a new document), words only: anything that is not a
+    word is dropped before comparing. With `last_word` (LastWord, or last_word.LastWordRanker), the k most
+    likely to end the text there."""
+    typist = NeuralTypist(typist) if isinstance(typist, Predictor) else typist
+    feed_prompt(typist, prompt)
     if last_word is None:
         return [w for w in typist.suggester(k)("") if is_word(w)]
-    candidates = [p for p in typist.top(last_word.candidates) if is_word(p.word)]
-    endings = typist.ending_probabilities([p.word for p in candidates])  # (n,)
-    scores = [p.probability * max(end, 1e-12) ** last_word.weight for p, end in zip(candidates, endings)]
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-    return [candidates[i].word for i in order[:k]]
+    return last_word.rank(typist, prompt, k)
 
 
 def score_lambada(typist: Typist | Predictor, passages: Iterable[str], k: int = 5,
@@ -620,16 +630,20 @@ def tune_recency(ngram: KneserNeyLM, predictor: Predictor, passages: list[list[i
 def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: int,
              keystrokes: Sequence[tuple[str, Path]], keystroke_words: int, n_suggestions: int = 3,
              words_per_document: int | None = None, perplexity: Sequence[Path] = (), per_article: bool = False,
-             repeat: bool = False, last_word: LastWord | None = None) -> dict:
+             repeat: bool = False, last_word: LastWord | None = None, ranker=None) -> dict:
     """LAMBADA and keystroke savings for each system (name → typist), perplexity for the neural model. With
-    `last_word`, LAMBADA is also scored with each system's words ranked as the passage's last (LastWord)."""
+    `last_word`, LAMBADA is also scored with each system's words ranked as the passage's last (LastWord);
+    with `ranker` (last_word.LastWordRanker), also so ranked for the systems with a document cache."""
     if not systems:
         raise ValueError("no system to evaluate")
     first = next(iter(systems.values()))
     result: dict = {"version": first.predictor.version, "systems": list(systems), "lambada": [], "keystrokes": []}
     for name, typist in systems.items():
         if lambada is not None and lambada_limit > 0:
-            for ranking in (None, last_word) if last_word is not None else (None,):
+            rankings: list = [None] + ([last_word] if last_word is not None else [])
+            if ranker is not None and getattr(typist, "cache", None) is not None:
+                rankings.append(ranker)
+            for ranking in rankings:
                 score = score_lambada(typist, read_lambada(lambada, lambada_limit), last_word=ranking)
                 result["lambada"].append({"system": name, "path": str(lambada), **asdict(score),
                                           "ranking": "next word" if ranking is None else asdict(ranking)})
@@ -651,8 +665,9 @@ def markdown_table(result: dict) -> str:
     rows = ["| system | measure | data | value |", "|---|---|---|---|"]
     for lam in result.get("lambada", []):
         name, where = lam["system"], f"{Path(lam['path']).name}, {lam['n']} passages"
-        if lam.get("ranking", "next word") != "next word":
-            name += ", ranked as the last word"
+        ranking = lam.get("ranking", "next word")
+        if ranking != "next word":
+            name += ", last word by the fitted ranker" if "weights" in ranking else ", ranked as the last word"
         rows += [f"| {name} | LAMBADA top-1 | {where} | {lam['top1']:.4f} |",
                  f"| {name} | LAMBADA top-{lam['k']} | {where} | {lam['topk']:.4f} |",
                  f"| {name} | LAMBADA targets outside the vocabulary | {where} | {lam['oov_share']:.4f} |"]
@@ -703,6 +718,8 @@ def main(argv: list[str] | None = None) -> None:
                         "(unpredictable_locally, as LAMBADA's selection)")
     p.add_argument("--last-word", action="store_true",
                    help="also score LAMBADA with the words ranked as the passage's last (LastWord)")
+    p.add_argument("--last-word-ranker", type=Path, metavar="JSON",
+                   help="also score LAMBADA with the ranker fitted for this version (python -m model.evaluation.last_word)")
     p.add_argument("--last-word-candidates", type=int, default=LastWord.candidates, help="next words re-ranked")
     p.add_argument("--last-word-weight", type=float, default=LastWord.weight,
                    help="exponent of p(no word follows) in the last-word ranking")
@@ -750,6 +767,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"5-gram + recency tuned on {recency_tuning['tokens']:,} tokens of {a.tune_recency}: {recency}; "
                   f"perplexity {recency_tuning['perplexity_without_recency']} → {recency_tuning['perplexity']}")
         systems["5-gram + recency"] = NgramTypist(predictor, ngram, recency)
+    ranker = None
+    if a.last_word_ranker:
+        from model.evaluation.last_word import LastWordRanker
+
+        ranker = LastWordRanker.load(a.last_word_ranker, loaded.version)
     lambada = a.lambada
     if a.last_word_proxy:
         kind, path = a.last_word_proxy
@@ -761,7 +783,7 @@ def main(argv: list[str] | None = None) -> None:
         lambada = proxy
     result = evaluate(systems, lambada, a.lambada_limit, a.keystrokes, a.keystroke_words, a.suggestions,
                       a.words_per_document or None, a.perplexity, a.per_article, a.repeat_suggestions,
-                      LastWord(a.last_word_candidates, a.last_word_weight) if a.last_word else None)
+                      LastWord(a.last_word_candidates, a.last_word_weight) if a.last_word else None, ranker)
     result["cache"] = predictor.cache_settings.as_json()
     if recency_tuning is not None:
         result["recency"] = {**asdict(systems["5-gram + recency"].recency), "tuning": recency_tuning}

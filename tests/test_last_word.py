@@ -1,0 +1,163 @@
+"""The last-word ranker (model/evaluation/last_word.py): its features on a hand-checked passage, its fit,
+its file, and its use by real_text's LAMBADA scoring."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from model.cache import CacheSettings
+from model.checkpoint import load_latest
+from model.evaluation.last_word import (
+    FEATURES,
+    Candidates,
+    LastWordRanker,
+    accuracy,
+    candidate_features,
+    cross_validated,
+    fit_weights,
+    inner_capitals,
+)
+from model.evaluation.last_word import main as fit_main
+from model.evaluation.real_text import NeuralTypist, feed_prompt, word_id
+from model.evaluation.real_text import main as real_text_main
+from model.predict import Predictor
+
+SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=500)
+PROMPT = "I speak Zorblax in France. The clouds are in the sky. I speak"
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_models_dir) -> Predictor:
+    return Predictor(load_latest(tiny_models_dir))
+
+
+def feature(candidates: Candidates, word: str, name: str) -> float:
+    return float(candidates.features[candidates.words.index(word), FEATURES.index(name)])
+
+
+def test_inner_capitals_count_names_not_sentence_openings():
+    text = "Then Anna said, Tom is here. Anna? He saw Anna and Bob.\nCarl left; Dora"
+    assert inner_capitals(text) == {"anna": 2, "tom": 1, "bob": 1, "dora": 1}
+
+
+def test_candidate_features_on_a_hand_checked_passage(predictor):
+    typist = NeuralTypist(predictor, SETTINGS)
+    feed_prompt(typist, PROMPT)
+    candidates = candidate_features(typist, PROMPT, flatness=0.5)
+    written = ["i", "speak", "zorblax", "in", "france", "the", "clouds", "are", "sky"]
+    assert set(written) <= set(candidates.words) and len(set(candidates.words)) == len(candidates.words)
+    assert candidates.spellings[candidates.words.index("zorblax")] == "Zorblax"  # offered as written
+    assert word_id(predictor, "zorblax") == predictor.tokenizer.unk_id
+    # The passage ends on "speak", which Zorblax followed the one time it was written before.
+    assert feature(candidates, "zorblax", "count") == pytest.approx(math.log1p(1))
+    assert feature(candidates, "speak", "count") == pytest.approx(math.log1p(2))
+    assert feature(candidates, "zorblax", "follows_last") == pytest.approx(math.log(1 + 1e-4))
+    assert feature(candidates, "sky", "follows_last") == pytest.approx(math.log(1e-4))
+    assert feature(candidates, "zorblax", "capitalised") == pytest.approx(math.log1p(1))  # "speak Zorblax"
+    assert feature(candidates, "france", "capitalised") == pytest.approx(math.log1p(1))  # "in France"
+    assert feature(candidates, "clouds", "capitalised") == 0.0
+    assert feature(candidates, "zorblax", "unknown") == 1.0 and feature(candidates, "sky", "unknown") == 0.0
+    assert feature(candidates, "in", "function_word") == 1.0 and feature(candidates, "sky", "function_word") == 0.0
+    assert feature(candidates, "sky", "short") == 1.0 and feature(candidates, "clouds", "short") == 0.0
+    assert feature(candidates, "sky", "in_text") == 1.0
+    # The cache over this passage's positions (each word's share of exp(θ h_t · h_i)), and the model's own.
+    probs = predictor.next_word_probabilities(typist.state).numpy()
+    assert feature(candidates, "sky", "model") == pytest.approx(math.log(probs[word_id(predictor, "sky")] + 1e-9), abs=1e-5)
+    assert feature(candidates, "zorblax", "model") == pytest.approx(math.log(probs[predictor.tokenizer.unk_id] + 1e-9),
+                                                                    abs=1e-5)
+    keys, query = typist.cache.keys.astype(np.float64), Predictor._hidden(typist.state).astype(np.float64)
+    weights = np.exp(0.5 * keys @ query - (0.5 * keys @ query).max())
+    weights /= weights.sum()
+    sky_at = typist.cache.words == word_id(predictor, "sky")
+    assert feature(candidates, "sky", "cache") == pytest.approx(math.log(weights[sky_at].sum() + 1e-6), abs=1e-6)
+    assert feature(candidates, "sky", "ending") == pytest.approx(
+        math.log(typist.ending_probabilities(["sky"])[0]), abs=1e-5)
+    # After "sky" come ".", "I" and "speak": the last position is 3 further on.
+    assert feature(candidates, "sky", "distance") == pytest.approx(math.log1p(4))
+    # A model candidate that was not written has no count, distance or share of the cache.
+    unwritten = [w for w in candidates.words if w not in written]
+    assert unwritten and all(feature(candidates, w, "in_text") == 0.0 == feature(candidates, w, "distance")
+                             for w in unwritten)
+
+
+def test_candidate_features_need_the_document_cache(predictor):
+    typist = NeuralTypist(predictor, CacheSettings(weight=0.0))
+    feed_prompt(typist, PROMPT)
+    with pytest.raises(ValueError, match="document cache"):
+        candidate_features(typist, PROMPT, 0.5)
+
+
+def synthetic(n_passages: int, deciding: str, seed: int = 0) -> list[tuple[Candidates, int]]:
+    """Passages of random features where the true last word is the candidate highest on one feature."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_passages):
+        x = rng.normal(size=(8, len(FEATURES)))
+        out.append((Candidates([f"w{i}" for i in range(8)], [f"w{i}" for i in range(8)], x),
+                    int(np.argmax(x[:, FEATURES.index(deciding)]))))
+    return out
+
+
+def test_fit_finds_the_feature_that_decides():
+    train, test = synthetic(200, "capitalised"), synthetic(100, "capitalised", seed=1)
+    weights = fit_weights(train, l2=1e-3)
+    assert max(weights, key=weights.get) == "capitalised" and weights["capitalised"] > 1.0
+    top1, top5 = accuracy(test, weights)
+    assert top1 >= 0.9 and top5 == 1.0
+    assert accuracy(test, {"distance": 1.0})[0] < 0.3  # another feature ranks them at random (1 in 8)
+    assert cross_validated(train + test, folds=2, l2=1e-3)["top1"] >= 0.9
+
+
+def test_passages_whose_last_word_is_no_candidate_count_as_misses():
+    examples = synthetic(10, "count")
+    missing = [(c, -1) for c, _ in synthetic(10, "count", seed=2)]
+    assert accuracy(examples + missing, {"count": 1.0}) == (0.5, 0.5)
+    with pytest.raises(ValueError, match="no passage"):
+        fit_weights(missing)
+
+
+def test_ranker_file_round_trip_and_refuses_another_version(tmp_path):
+    ranker = LastWordRanker("v1", 0.3, {"capitalised": 1.5, "short": -0.7})
+    path = tmp_path / "ranker.json"
+    ranker.save(path, {"passages": 3})
+    assert LastWordRanker.load(path, "v1") == ranker
+    with pytest.raises(ValueError, match="fitted for model 'v1'"):
+        LastWordRanker.load(path, "v2")
+    data = json.loads(path.read_text())
+    data["weights"]["made_up"] = 1.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="made_up"):
+        LastWordRanker.load(path, "v1")
+
+
+def test_a_ranker_that_weighs_names_names_the_one_written_before(predictor):
+    typist = NeuralTypist(predictor, SETTINGS)
+    feed_prompt(typist, PROMPT)
+    assert LastWordRanker("v", 0.5, {"capitalised": 1.0, "unknown": 0.5}).rank(typist, PROMPT, 2) == ["Zorblax", "France"]
+    assert LastWordRanker("v", 0.5, {"follows_last": 1.0}).rank(typist, PROMPT, 1) == ["Zorblax"]
+
+
+def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path):
+    passages = tmp_path / "passages.jsonl"
+    texts = ["I met Zorblax in France. The clouds are in the sky. I met Zorblax.",
+             "She poured milk into her tea. I grew up in France. I speak fluent French.",
+             "The clouds are in the sky. I met Anna in France. Then I saw Anna."] * 4
+    passages.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    out = tmp_path / "ranker.json"
+    fit_main(["--models-dir", str(cache_models_dir), "--passages-file", str(passages), "--out", str(out)])
+    saved = json.loads(out.read_text())
+    version = load_latest(cache_models_dir).version
+    assert saved["version"] == version and set(saved["weights"]) == set(FEATURES)
+    assert saved["fit"]["passages"] == 12 and saved["fit"]["fitted"]["top1"] == 1.0
+    assert "held_out" in saved["fit"]
+    result_path = tmp_path / "result.json"
+    real_text_main(["--models-dir", str(cache_models_dir), "--lambada", str(passages), "--lambada-limit", "12",
+                    "--keystroke-words", "0", "--no-cache-baseline", "--last-word-ranker", str(out),
+                    "--json", str(result_path)])
+    rows = json.loads(result_path.read_text())["lambada"]
+    fitted = [r for r in rows if isinstance(r["ranking"], dict) and "weights" in r["ranking"]]
+    assert [r["system"] for r in fitted] == ["model + cache"]  # the ranker reads the cache: not for the other
+    assert fitted[0]["top1"] == 1.0 and fitted[0]["n"] == 12
