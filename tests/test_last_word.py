@@ -13,11 +13,13 @@ from model.checkpoint import load_latest
 from model.evaluation.last_word import (
     FEATURES,
     Candidates,
+    FitSettings,
     LastWordRanker,
+    Scorer,
     accuracy,
     candidate_features,
     cross_validated,
-    fit_weights,
+    fit_scorer,
     inner_capitals,
 )
 from model.evaluation.last_word import main as fit_main
@@ -63,6 +65,14 @@ def test_candidate_features_on_a_hand_checked_passage(predictor):
     assert feature(candidates, "in", "function_word") == 1.0 and feature(candidates, "sky", "function_word") == 0.0
     assert feature(candidates, "sky", "short") == 1.0 and feature(candidates, "clouds", "short") == 0.0
     assert feature(candidates, "sky", "in_text") == 1.0
+    assert feature(candidates, "zorblax", "capital_share") == 1.0 == feature(candidates, "france", "capital_share")
+    assert feature(candidates, "the", "capital_share") == 0.5  # "The clouds", "the sky"
+    assert feature(candidates, "clouds", "capital_share") == 0.0
+    assert feature(candidates, "zorblax", "known_name") == 1.0 == feature(candidates, "france", "known_name")
+    assert feature(candidates, "sky", "known_name") == 0.0 == feature(candidates, "i", "known_name")
+    vocabulary = len(predictor.tokenizer.display_forms)
+    assert feature(candidates, "sky", "rarity") == pytest.approx(math.log1p(word_id(predictor, "sky")) / 10)
+    assert feature(candidates, "zorblax", "rarity") == pytest.approx(math.log1p(vocabulary) / 10)
     # The cache over this passage's positions (each word's share of exp(θ h_t · h_i)), and the model's own.
     probs = predictor.next_word_probabilities(typist.state).numpy()
     assert feature(candidates, "sky", "model") == pytest.approx(math.log(probs[word_id(predictor, "sky")] + 1e-9), abs=1e-5)
@@ -103,41 +113,65 @@ def synthetic(n_passages: int, deciding: str, seed: int = 0) -> list[tuple[Candi
 
 def test_fit_finds_the_feature_that_decides():
     train, test = synthetic(200, "capitalised"), synthetic(100, "capitalised", seed=1)
-    weights = fit_weights(train, l2=1e-3)
-    assert max(weights, key=weights.get) == "capitalised" and weights["capitalised"] > 1.0
-    top1, top5 = accuracy(test, weights)
+    linear = fit_scorer(train, FitSettings(hidden=0, epochs=40, learning_rate=0.03))
+    assert FEATURES[int(np.argmax(linear.linear))] == "capitalised"
+    top1, top5 = accuracy(test, linear)
     assert top1 >= 0.9 and top5 == 1.0
-    assert accuracy(test, {"distance": 1.0})[0] < 0.3  # another feature ranks them at random (1 in 8)
-    assert cross_validated(train + test, folds=2, l2=1e-3)["top1"] >= 0.9
+    assert accuracy(test, Scorer.weighing({"distance": 1.0}))[0] < 0.3  # another feature ranks them at random (1 in 8)
+    assert accuracy(test, fit_scorer(train))[0] >= 0.9  # the hidden units do not get in the way
+    assert cross_validated(train + test, folds=2, settings=FitSettings(hidden=0, epochs=40, learning_rate=0.03))["top1"] >= 0.9
+
+
+def test_the_hidden_units_learn_what_one_signal_means_given_another():
+    """The true word is the one highest on `count` where `unknown` is on, else the one highest on `recent`: no
+    single weighing of the features ranks that, the scorer's tanh units can."""
+    rng = np.random.default_rng(3)
+    examples = []
+    for _ in range(600):
+        x = rng.normal(size=(8, len(FEATURES)))
+        flag = float(rng.random() < 0.5)
+        x[:, FEATURES.index("unknown")] = flag
+        decide = "count" if flag else "recent"
+        examples.append((Candidates([str(i) for i in range(8)], [str(i) for i in range(8)], x),
+                         int(np.argmax(x[:, FEATURES.index(decide)]))))
+    train, test = examples[:400], examples[400:]
+    linear = accuracy(test, fit_scorer(train, FitSettings(hidden=0)))[0]
+    hidden = accuracy(test, fit_scorer(train, FitSettings(hidden=8, epochs=60)))[0]
+    assert hidden > linear + 0.2, (linear, hidden)
+    assert fit_scorer(train[:50], FitSettings(epochs=2)).as_json() == fit_scorer(train[:50], FitSettings(epochs=2)).as_json()
 
 
 def test_passages_whose_last_word_is_no_candidate_count_as_misses():
     examples = synthetic(10, "count")
     missing = [(c, -1) for c, _ in synthetic(10, "count", seed=2)]
-    assert accuracy(examples + missing, {"count": 1.0}) == (0.5, 0.5)
+    assert accuracy(examples + missing, Scorer.weighing({"count": 1.0})) == (0.5, 0.5)
     with pytest.raises(ValueError, match="no passage"):
-        fit_weights(missing)
+        fit_scorer(missing)
 
 
-def test_ranker_file_round_trip_and_refuses_another_version(tmp_path):
-    ranker = LastWordRanker("v1", 0.3, {"capitalised": 1.5, "short": -0.7})
+def test_ranker_file_round_trip_and_refuses_another_version_or_features(tmp_path):
+    ranker = LastWordRanker("v1", 0.3, fit_scorer(synthetic(20, "count"), FitSettings(epochs=2)))
     path = tmp_path / "ranker.json"
-    ranker.save(path, {"passages": 3})
-    assert LastWordRanker.load(path, "v1") == ranker
+    ranker.save(path, {"passages": 20})
+    loaded = LastWordRanker.load(path, "v1")
+    assert loaded.scorer.as_json() == ranker.scorer.as_json() and loaded.flatness == 0.3
+    x = synthetic(1, "count")[0][0].features
+    assert loaded.scorer(x) == pytest.approx(ranker.scorer(x))
     with pytest.raises(ValueError, match="fitted for model 'v1'"):
         LastWordRanker.load(path, "v2")
     data = json.loads(path.read_text())
-    data["weights"]["made_up"] = 1.0
+    data["features"] = data["features"][:-1]
     path.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="made_up"):
+    with pytest.raises(ValueError, match="features"):
         LastWordRanker.load(path, "v1")
 
 
 def test_a_ranker_that_weighs_names_names_the_one_written_before(predictor):
     typist = NeuralTypist(predictor, SETTINGS)
     feed_prompt(typist, PROMPT)
-    assert LastWordRanker("v", 0.5, {"capitalised": 1.0, "unknown": 0.5}).rank(typist, PROMPT, 2) == ["Zorblax", "France"]
-    assert LastWordRanker("v", 0.5, {"follows_last": 1.0}).rank(typist, PROMPT, 1) == ["Zorblax"]
+    names = LastWordRanker("v", 0.5, Scorer.weighing({"capitalised": 1.0, "unknown": 0.5}))
+    assert names.rank(typist, PROMPT, 2) == ["Zorblax", "France"]
+    assert LastWordRanker("v", 0.5, Scorer.weighing({"follows_last": 1.0})).rank(typist, PROMPT, 1) == ["Zorblax"]
 
 
 def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path):
@@ -147,10 +181,11 @@ def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path)
              "The clouds are in the sky. I met Anna in France. Then I saw Anna."] * 4
     passages.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     out = tmp_path / "ranker.json"
-    fit_main(["--models-dir", str(cache_models_dir), "--passages-file", str(passages), "--out", str(out)])
+    fit_main(["--models-dir", str(cache_models_dir), "--passages-file", str(passages), "--epochs", "300",
+              "--out", str(out)])
     saved = json.loads(out.read_text())
     version = load_latest(cache_models_dir).version
-    assert saved["version"] == version and set(saved["weights"]) == set(FEATURES)
+    assert saved["version"] == version and saved["features"] == list(FEATURES)
     assert saved["fit"]["passages"] == 12 and saved["fit"]["fitted"]["top1"] == 1.0
     assert "held_out" in saved["fit"]
     result_path = tmp_path / "result.json"
@@ -158,6 +193,6 @@ def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path)
                     "--keystroke-words", "0", "--no-cache-baseline", "--last-word-ranker", str(out),
                     "--json", str(result_path)])
     rows = json.loads(result_path.read_text())["lambada"]
-    fitted = [r for r in rows if isinstance(r["ranking"], dict) and "weights" in r["ranking"]]
+    fitted = [r for r in rows if isinstance(r["ranking"], dict) and "fitted_ranker" in r["ranking"]]
     assert [r["system"] for r in fitted] == ["model + cache"]  # the ranker reads the cache: not for the other
     assert fitted[0]["top1"] == 1.0 and fitted[0]["n"] == 12

@@ -196,6 +196,9 @@ class LastWord:
     candidates: int = 30
     weight: float = 1.0
 
+    def as_json(self) -> dict:
+        return asdict(self)
+
     def rank(self, typist: Typist, prompt: str, k: int) -> list[str]:
         """The k likeliest last words of the text the typist has read (`prompt`)."""
         candidates = [p for p in typist.top(self.candidates) if is_word(p.word)]
@@ -646,7 +649,7 @@ def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: in
             for ranking in rankings:
                 score = score_lambada(typist, read_lambada(lambada, lambada_limit), last_word=ranking)
                 result["lambada"].append({"system": name, "path": str(lambada), **asdict(score),
-                                          "ranking": "next word" if ranking is None else asdict(ranking)})
+                                          "ranking": "next word" if ranking is None else ranking.as_json()})
         if keystroke_words > 0:
             for kind, path in keystrokes:
                 count = count_keystrokes(typing_steps(typist, read_documents(kind, path), n_suggestions,
@@ -667,7 +670,7 @@ def markdown_table(result: dict) -> str:
         name, where = lam["system"], f"{Path(lam['path']).name}, {lam['n']} passages"
         ranking = lam.get("ranking", "next word")
         if ranking != "next word":
-            name += ", last word by the fitted ranker" if "weights" in ranking else ", ranked as the last word"
+            name += ", last word by the fitted ranker" if "fitted_ranker" in ranking else ", ranked as the last word"
         rows += [f"| {name} | LAMBADA top-1 | {where} | {lam['top1']:.4f} |",
                  f"| {name} | LAMBADA top-{lam['k']} | {where} | {lam['topk']:.4f} |",
                  f"| {name} | LAMBADA targets outside the vocabulary | {where} | {lam['oov_share']:.4f} |"]
