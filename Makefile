@@ -64,8 +64,10 @@ evaluate: $(VENV)/.installed
 # then WikiText-2 test perplexity with and without the cache. JSON in data/eval/.
 SHARED_DATA ?= ../shared/data
 evaluate-text: $(VENV)/.installed
+	$(PY) -m model.evaluation.last_word --models-dir $(MODELS_DIR) \
+		--passages fiction=$(SHARED_DATA)/gutenberg-fiction/valid.txt.xz --limit 2000 --out data/eval/last-word-ranker.json
 	$(PY) -m model.evaluation.real_text --models-dir $(MODELS_DIR) \
-		--lambada $(SHARED_DATA)/lambada/lambada_test.jsonl --lambada-limit 5153 \
+		--lambada $(SHARED_DATA)/lambada/lambada_test.jsonl --lambada-limit 5153 --last-word-ranker data/eval/last-word-ranker.json \
 		--keystrokes fiction=$(SHARED_DATA)/gutenberg-fiction/test.txt.xz wikitext=$(SHARED_DATA)/wikitext-2/test.txt \
 			dialogue=$(SHARED_DATA)/sgd-partial/test.txt.xz lambada=$(SHARED_DATA)/lambada/lambada_test.jsonl \
 		--keystroke-words 20000 --words-per-document 5000 --no-cache-baseline --last-word \
