@@ -50,7 +50,7 @@ from model.tokenizer import is_word
 
 FEATURES = (
     "model",  # log p_model(w); a word outside the vocabulary: p(<unk>) shared by the passage's unknown words
-    "cache",  # log p_cache(w) at the version's θ
+    "cache",  # log p_cache(w) at the ranker's θ (the version's when it was fitted)
     "cache_sharp",  # log p_cache(w) at θ = 1: the closest earlier contexts only
     "closest",  # max_i h_t · h_i / 10 over the positions where w came next
     "ending",  # log p(no word follows | text, w)
@@ -167,19 +167,30 @@ def candidate_features(typist: NeuralTypist, prompt: str, flatness: float) -> Ca
     vocabulary = len(forms)
     rows = []
     for word, ending in zip(words, endings):
-        p_model = probs[unk] / len(unknown_words) if word in unknown_words else probs[word_id(predictor, word)]
-        rows.append([
-            math.log(p_model + 1e-9), math.log(p_cache[word] + 1e-6), math.log(p_sharp[word] + 1e-6),
-            closest.get(word, 0.0) / 10, math.log(max(float(ending), 1e-9)), math.log1p(count[word]),
-            math.log1p(recent[word]), math.log1p(n - last_at[word]) if word in last_at else 0.0,
-            float(word in count), math.log(follows[word] / follows_total + 1e-4) if follows_total else math.log(1e-4),
-            math.log1p(capitals[word]), float(word in unknown_words), float(word in FUNCTION_WORDS),
-            float(len(word) <= 3),
-            math.log1p(vocabulary if word in unknown_words else word_id(predictor, word)) / 10,
-            float(shown[word][:1].isupper() and word != "i"),
-            capital_share(written_as, word),
-        ])
-    return Candidates(words, [shown[w] for w in words], np.array(rows, dtype=np.float64).reshape(len(words), len(FEATURES)))
+        unknown = word in unknown_words
+        p_model = probs[unk] / len(unknown_words) if unknown else probs[word_id(predictor, word)]
+        values = {
+            "model": math.log(p_model + 1e-9),
+            "cache": math.log(p_cache[word] + 1e-6),
+            "cache_sharp": math.log(p_sharp[word] + 1e-6),
+            "closest": closest.get(word, 0.0) / 10,
+            "ending": math.log(max(float(ending), 1e-9)),
+            "count": math.log1p(count[word]),
+            "recent": math.log1p(recent[word]),
+            "distance": math.log1p(n - last_at[word]) if word in last_at else 0.0,
+            "in_text": float(word in count),
+            "follows_last": math.log(follows[word] / follows_total + 1e-4) if follows_total else math.log(1e-4),
+            "capitalised": math.log1p(capitals[word]),
+            "unknown": float(unknown),
+            "function_word": float(word in FUNCTION_WORDS),
+            "short": float(len(word) <= 3),
+            "rarity": math.log1p(vocabulary if unknown else word_id(predictor, word)) / 10,
+            "known_name": float(shown[word][:1].isupper() and word != "i"),
+            "capital_share": capital_share(written_as, word),
+        }
+        rows.append([values[name] for name in FEATURES])
+    features = np.array(rows, dtype=np.float64).reshape(len(words), len(FEATURES))
+    return Candidates(words, [shown[w] for w in words], features)
 
 
 @dataclass(frozen=True)
