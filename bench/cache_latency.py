@@ -20,7 +20,7 @@ import torch
 
 from model.cache import CacheSettings
 from model.checkpoint import load_latest, load_version
-from model.evaluation.real_text import read_lines
+from model.evaluation.texts import read_lines
 from model.predict import Predictor
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from model.evaluation.real_text import read_lines
+from model.evaluation.texts import read_lines
 from scripts.harness.redis_server import RedisServer
 from scripts.harness.server import Server
 

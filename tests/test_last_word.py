@@ -10,6 +10,7 @@ import pytest
 
 from model.cache import CacheSettings
 from model.checkpoint import load_latest
+from model.evaluation.lambada import feed_prompt
 from model.evaluation.last_word import (
     FEATURES,
     Candidates,
@@ -23,8 +24,8 @@ from model.evaluation.last_word import (
     inner_capitals,
 )
 from model.evaluation.last_word import main as fit_main
-from model.evaluation.real_text import NeuralTypist, feed_prompt, word_id
 from model.evaluation.real_text import main as real_text_main
+from model.evaluation.typists import NeuralTypist, word_id
 from model.predict import Predictor
 
 SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=500)

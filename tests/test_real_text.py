@@ -1,4 +1,5 @@
-"""model/evaluation/real_text.py: LAMBADA targets and scoring, keystroke savings, perplexity of a text file, the CLI."""
+"""The real-text evaluation (model/evaluation/: texts.py, typists.py, keystrokes.py, lambada.py, real_text.py):
+LAMBADA targets and scoring, keystroke savings, the baseline's typist, perplexity of a text file, the CLI."""
 from __future__ import annotations
 
 import json
@@ -10,28 +11,27 @@ import pytest
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import load_latest
-from model.evaluation.real_text import (
+from model.evaluation.keystrokes import count_keystrokes, keystroke_savings, typing_steps, word_keystrokes
+from model.evaluation.lambada import (
     LastWord,
+    is_known_word,
+    lambada_predictions,
+    lambada_target,
+    last_word_passages,
+    score_lambada,
+    unpredictable_locally,
+)
+from model.evaluation.real_text import main, text_perplexity
+from model.evaluation.texts import read_documents, read_lambada, split_articles
+from model.evaluation.typists import (
     NeuralTypist,
     NgramTypist,
     RecencySettings,
-    count_keystrokes,
     ending_mask,
     fit_ngram_baseline,
-    is_known_word,
-    keystroke_savings,
-    lambada_predictions,
-    lambada_target,
-    main,
-    read_documents,
-    read_lambada,
-    score_lambada,
-    split_articles,
-    text_perplexity,
-    typing_steps,
-    unpredictable_locally,
+    recency_target_probs,
+    tune_recency,
     word_id,
-    word_keystrokes,
 )
 from model.predict import Prediction, Predictor
 from model.tokenizer import is_word
@@ -358,7 +358,6 @@ def test_ngram_baseline_suggests_and_remembers_recent_words(predictor, tiny_corp
 def test_recency_tuning_scores_what_the_baseline_typist_would_give(predictor, tiny_corpus):
     """tune_recency's vectorised mixture is, position by position, NgramTypist's own (p of the next
     token after feeding the passage so far); and the settings it picks are the grid's best."""
-    from model.evaluation.real_text import recency_target_probs, tune_recency
     from model.training.data import encode_passages, read_passages
 
     ngram = fit_ngram_baseline(predictor, tiny_corpus / "train.txt")
@@ -383,7 +382,6 @@ def test_recency_tuning_scores_what_the_baseline_typist_would_give(predictor, ti
 
 
 def test_last_word_passages_mimic_lambada_from_held_out_text():
-    from model.evaluation.real_text import last_word_passages
 
     story = ["Anna met the old sailor at the harbour, where the boats came in every morning at dawn.",
              "He told her stories of storms and whales and far islands, and she listened all day long.",

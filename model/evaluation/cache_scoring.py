@@ -35,7 +35,7 @@ import torch
 
 from model.cache import CACHE_FILE, CacheSettings, cache_share, load_settings
 from model.checkpoint import LoadedModel, load_latest, load_version, save_version
-from model.evaluation.real_text import read_lines, split_articles
+from model.evaluation.texts import read_lines, split_articles
 from model.rnn_lm import RNNLanguageModel
 from model.training.data import encode_passages, read_passages
 

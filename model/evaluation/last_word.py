@@ -7,7 +7,7 @@
 
 The next-word mixture (model + document cache) ranks what usually comes next; LAMBADA asks for the
 word that *ends* a passage, most often a name or thing met earlier on the page that the last sentence
-alone does not give. The rule of real_text.LastWord (p(w) · p(no word follows w)) uses two of the
+alone does not give. The rule of lambada.LastWord (p(w) · p(no word follows w)) uses two of the
 signals a reader uses. This ranker weighs more of them, each cheap and read off the same state and
 cache the service keeps (FEATURES): the model's and the cache's probabilities, whether the text would
 end after w, how often and how recently w was written, whether it was written with a capital (a name),
@@ -15,7 +15,7 @@ whether it followed the passage's last word before, how rare a word it is, and w
 function word. Each candidate (every word of the passage and the model's 30 likeliest) gets a score
 from a small Scorer (a linear term and 8 tanh units: about 170 numbers), fitted to maximise the
 log-likelihood of the true last word among the candidates on LAMBADA-like passages cut from held-out
-fiction whose last word the model alone does not rank in its top 10 (real_text.unpredictable_locally),
+fiction whose last word the model alone does not rank in its top 10 (lambada.unpredictable_locally),
 never on LAMBADA. `--folds` reports the accuracy on passages left out of the fit before the final fit
 on all of them.
 """
@@ -34,17 +34,9 @@ import numpy as np
 import torch
 
 from model.checkpoint import load_latest, load_version
-from model.evaluation.real_text import (
-    NeuralTypist,
-    feed_prompt,
-    keystroke_source,
-    lambada_target,
-    last_word_passages,
-    read_documents,
-    read_lambada,
-    unpredictable_locally,
-    word_id,
-)
+from model.evaluation.lambada import feed_prompt, lambada_target, last_word_passages, unpredictable_locally
+from model.evaluation.texts import document_source, read_documents, read_lambada
+from model.evaluation.typists import NeuralTypist, word_id
 from model.predict import Predictor
 from model.tokenizer import is_word
 
@@ -360,7 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="fit for the newest version here")
     p.add_argument("--version-dir", type=Path, help="fit for this version directory instead")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--passages", type=keystroke_source, metavar="[KIND=]PATH",
+    source.add_argument("--passages", type=document_source, metavar="[KIND=]PATH",
                         help="held-out text to cut LAMBADA-like passages from (never LAMBADA)")
     source.add_argument("--passages-file", type=Path, metavar="JSONL",
                         help="passages already cut, one {\"text\": ...} per line (what real_text --last-word-proxy "
