@@ -197,3 +197,18 @@ def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path)
     fitted = [r for r in rows if isinstance(r["ranking"], dict) and "fitted_ranker" in r["ranking"]]
     assert [r["system"] for r in fitted] == ["model + cache"]  # the ranker reads the cache: not for the other
     assert fitted[0]["top1"] == 1.0 and fitted[0]["n"] == 12
+
+
+def test_a_model_without_a_cache_gets_no_ranker_and_is_still_evaluated(tiny_models_dir, tmp_path, capsys):
+    """make evaluate-text runs both steps for any model: without a document cache the fit writes nothing
+    (and removes a ranker left from another model), and the evaluation goes on without one."""
+    out = tmp_path / "ranker.json"
+    out.write_text("{}")  # left from another model
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text(json.dumps({"text": "I grew up in France. I speak fluent French."}) + "\n")
+    fit_main(["--models-dir", str(tiny_models_dir), "--passages-file", str(passages), "--out", str(out)])
+    assert not out.exists() and "no document cache" in capsys.readouterr().out
+    result_path = tmp_path / "result.json"
+    real_text_main(["--models-dir", str(tiny_models_dir), "--lambada", str(passages), "--lambada-limit", "1",
+                    "--keystroke-words", "0", "--last-word-ranker", str(out), "--json", str(result_path)])
+    assert [r["ranking"] for r in json.loads(result_path.read_text())["lambada"]] == ["next word"]

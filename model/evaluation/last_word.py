@@ -367,7 +367,10 @@ def main(argv: list[str] | None = None) -> None:
     loaded = load_version(a.version_dir) if a.version_dir else load_latest(a.models_dir)
     predictor = Predictor(loaded)
     if not predictor.cache_settings.enabled:
-        raise SystemExit(f"model {loaded.version} has no document cache: the ranker reads it")
+        # Nothing to fit (the ranker reads the cache), and a ranker left from another model must not be used.
+        a.out.unlink(missing_ok=True)
+        print(f"model {loaded.version} has no document cache: no last-word ranker (the ranker reads the cache)")
+        return
     if a.passages_file:
         path, passages = a.passages_file, read_lambada(a.passages_file, a.limit)
     else:

@@ -186,7 +186,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"perplexity {recency_tuning['perplexity_without_recency']} → {recency_tuning['perplexity']}")
         systems["5-gram + recency"] = NgramTypist(predictor, ngram, recency)
     ranker = None
-    if a.last_word_ranker:
+    if a.last_word_ranker and not predictor.cache_settings.enabled:
+        print(f"model {loaded.version} has no document cache: LAMBADA is not ranked by a last-word ranker")
+    elif a.last_word_ranker:
         from model.evaluation.last_word import LastWordRanker
 
         ranker = LastWordRanker.load(a.last_word_ranker, loaded.version)
