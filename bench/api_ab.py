@@ -11,7 +11,7 @@ served at the same time (gunicorn with each checkout's service/gunicorn.conf.py,
 each, no access log; this venv's packages, so the other checkout needs none; one models folder),
 and in each round two wrk processes drive them together,
 8 connections each, with the same incremental request (one new word plus the state token after
-10 words): a slow moment of the machine hits both alike, and B's req/s ÷ A's in a round measures
+--history words, 10 by default): a slow moment of the machine hits both alike, and B's req/s ÷ A's in a round measures
 the change. Four workers then share 2 cores, so the req/s are lower than bench/api_speed.py's and
 only the ratio means anything. Prints each round and the median ratio (> 1: B is faster).
 """
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="models folder both serve (its newest version)")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--seconds", type=float, default=6.0, help="length of a round")
+    p.add_argument("--history", type=int, default=10,
+                   help="words of history behind the token (2,000: a document cache's whole window)")
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="api-ab-") as tmp:
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             bodies = {}
             for name, server in servers.items():
                 server.wait_ready()
-                token = state_after(server.url + "/v1/predict", 10)
+                token = state_after(server.url + "/v1/predict", args.history)
                 bodies[name] = {"prompt": NEW_WORD, "k": 5, "state": token}
                 run_wrk(server.url + "/v1/predict", [bodies[name]], work, 2, 8)  # warm-up
             print(f"A = {args.a.resolve()}\nB = {args.b.resolve()}\nmodels: {args.models_dir.resolve()}")
