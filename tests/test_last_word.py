@@ -11,19 +11,9 @@ import pytest
 from model.cache import CacheSettings
 from model.checkpoint import load_latest
 from model.evaluation.lambada import feed_prompt
-from model.evaluation.last_word import (
-    FEATURES,
-    Candidates,
-    FitSettings,
-    LastWordRanker,
-    Scorer,
-    accuracy,
-    candidate_features,
-    cross_validated,
-    fit_scorer,
-    inner_capitals,
-)
+from model.evaluation.last_word import FEATURES, LastWordRanker, candidate_features, inner_capitals
 from model.evaluation.last_word import main as fit_main
+from model.evaluation.listwise import FitSettings, Scorer, accuracy, cross_validated, fit_scorer
 from model.evaluation.real_text import main as real_text_main
 from model.evaluation.typists import NeuralTypist, word_id
 from model.predict import Predictor
@@ -37,7 +27,7 @@ def predictor(tiny_models_dir) -> Predictor:
     return Predictor(load_latest(tiny_models_dir))
 
 
-def feature(candidates: Candidates, word: str, name: str) -> float:
+def feature(candidates, word: str, name: str) -> float:
     return float(candidates.features[candidates.words.index(word), FEATURES.index(name)])
 
 
@@ -101,14 +91,13 @@ def test_candidate_features_need_the_document_cache(predictor):
         candidate_features(typist, PROMPT, 0.5)
 
 
-def synthetic(n_passages: int, deciding: str, seed: int = 0) -> list[tuple[Candidates, int]]:
-    """Passages of random features where the true last word is the candidate highest on one feature."""
+def synthetic(n_passages: int, deciding: str, seed: int = 0) -> list[tuple[np.ndarray, int]]:
+    """Lists of 8 candidates with random features where the right one is the highest on one feature."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_passages):
         x = rng.normal(size=(8, len(FEATURES)))
-        out.append((Candidates([f"w{i}" for i in range(8)], [f"w{i}" for i in range(8)], x),
-                    int(np.argmax(x[:, FEATURES.index(deciding)]))))
+        out.append((x, int(np.argmax(x[:, FEATURES.index(deciding)]))))
     return out
 
 
@@ -118,7 +107,7 @@ def test_fit_finds_the_feature_that_decides():
     assert FEATURES[int(np.argmax(linear.linear))] == "capitalised"
     top1, top5 = accuracy(test, linear)
     assert top1 >= 0.9 and top5 == 1.0
-    assert accuracy(test, Scorer.weighing({"distance": 1.0}))[0] < 0.3  # another feature ranks them at random (1 in 8)
+    assert accuracy(test, Scorer.weighing(FEATURES, {"distance": 1.0}))[0] < 0.3  # another feature ranks them at random (1 in 8)
     assert accuracy(test, fit_scorer(train))[0] >= 0.9  # the hidden units do not get in the way
     assert cross_validated(train + test, folds=2, settings=FitSettings(hidden=0, epochs=40, learning_rate=0.03))["top1"] >= 0.9
 
@@ -133,8 +122,7 @@ def test_the_hidden_units_learn_what_one_signal_means_given_another():
         flag = float(rng.random() < 0.5)
         x[:, FEATURES.index("unknown")] = flag
         decide = "count" if flag else "recent"
-        examples.append((Candidates([str(i) for i in range(8)], [str(i) for i in range(8)], x),
-                         int(np.argmax(x[:, FEATURES.index(decide)]))))
+        examples.append((x, int(np.argmax(x[:, FEATURES.index(decide)]))))
     train, test = examples[:400], examples[400:]
     linear = accuracy(test, fit_scorer(train, FitSettings(hidden=0)))[0]
     hidden = accuracy(test, fit_scorer(train, FitSettings(hidden=8, epochs=60)))[0]
@@ -145,7 +133,7 @@ def test_the_hidden_units_learn_what_one_signal_means_given_another():
 def test_passages_whose_last_word_is_no_candidate_count_as_misses():
     examples = synthetic(10, "count")
     missing = [(c, -1) for c, _ in synthetic(10, "count", seed=2)]
-    assert accuracy(examples + missing, Scorer.weighing({"count": 1.0})) == (0.5, 0.5)
+    assert accuracy(examples + missing, Scorer.weighing(FEATURES, {"count": 1.0})) == (0.5, 0.5)
     with pytest.raises(ValueError, match="no passage"):
         fit_scorer(missing)
 
@@ -156,7 +144,7 @@ def test_ranker_file_round_trip_and_refuses_another_version_or_features(tmp_path
     ranker.save(path, {"passages": 20})
     loaded = LastWordRanker.load(path, "v1")
     assert loaded.scorer.as_json() == ranker.scorer.as_json() and loaded.flatness == 0.3
-    x = synthetic(1, "count")[0][0].features
+    x = synthetic(1, "count")[0][0]
     assert loaded.scorer(x) == pytest.approx(ranker.scorer(x))
     with pytest.raises(ValueError, match="fitted for model 'v1'"):
         LastWordRanker.load(path, "v2")
@@ -170,9 +158,9 @@ def test_ranker_file_round_trip_and_refuses_another_version_or_features(tmp_path
 def test_a_ranker_that_weighs_names_names_the_one_written_before(predictor):
     typist = NeuralTypist(predictor, SETTINGS)
     feed_prompt(typist, PROMPT)
-    names = LastWordRanker("v", 0.5, Scorer.weighing({"capitalised": 1.0, "unknown": 0.5}))
+    names = LastWordRanker("v", 0.5, Scorer.weighing(FEATURES, {"capitalised": 1.0, "unknown": 0.5}))
     assert names.rank(typist, PROMPT, 2) == ["Zorblax", "France"]
-    assert LastWordRanker("v", 0.5, Scorer.weighing({"follows_last": 1.0})).rank(typist, PROMPT, 1) == ["Zorblax"]
+    assert LastWordRanker("v", 0.5, Scorer.weighing(FEATURES, {"follows_last": 1.0})).rank(typist, PROMPT, 1) == ["Zorblax"]
 
 
 def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path):

@@ -35,6 +35,7 @@ import torch
 
 from model.checkpoint import load_latest, load_version
 from model.evaluation.lambada import feed_prompt, lambada_target, last_word_passages, unpredictable_locally
+from model.evaluation.listwise import FitSettings, Scorer, accuracy, cross_validated, fit_scorer
 from model.evaluation.texts import document_source, read_documents, read_lambada
 from model.evaluation.typists import NeuralTypist, word_id
 from model.predict import Predictor
@@ -186,49 +187,6 @@ def candidate_features(typist: NeuralTypist, prompt: str, flatness: float) -> Ca
 
 
 @dataclass(frozen=True)
-class Scorer:
-    """A candidate's score from its features (n, F): z = (features - mean) / scale, then
-    z · linear + tanh(z · hidden_inᵀ + hidden_bias) · hidden_out. The hidden layer (a few units) lets the
-    weight of one signal depend on another (a capital counts for more where the model expects a name);
-    with no hidden units it is a conditional logit."""
-    mean: np.ndarray  # (F,)
-    scale: np.ndarray  # (F,)
-    linear: np.ndarray  # (F,)
-    hidden_in: np.ndarray  # (U, F)
-    hidden_bias: np.ndarray  # (U,)
-    hidden_out: np.ndarray  # (U,)
-
-    def __call__(self, features: np.ndarray) -> np.ndarray:
-        z = (features - self.mean) / self.scale  # (n, F)
-        return z @ self.linear + np.tanh(z @ self.hidden_in.T + self.hidden_bias) @ self.hidden_out  # (n,)
-
-    @classmethod
-    def weighing(cls, weights: dict[str, float]) -> Scorer:
-        """A linear scorer of the raw features: Σ weights[name] · feature (the ones not named weigh 0)."""
-        n = len(FEATURES)
-        return cls(np.zeros(n), np.ones(n), np.array([weights.get(name, 0.0) for name in FEATURES]),
-                   np.zeros((0, n)), np.zeros(0), np.zeros(0))
-
-    def as_json(self) -> dict:
-        return {name: getattr(self, name).tolist() for name in SCORER_PARTS}
-
-    @classmethod
-    def from_json(cls, data: dict) -> Scorer:
-        parts = {name: np.asarray(data[name], dtype=np.float64) for name in SCORER_PARTS}
-        units = len(parts["hidden_bias"])
-        shapes = {"mean": (len(FEATURES),), "scale": (len(FEATURES),), "linear": (len(FEATURES),),
-                  "hidden_in": (units, len(FEATURES)), "hidden_bias": (units,), "hidden_out": (units,)}
-        for name, shape in shapes.items():
-            if parts[name].shape != shape and not (units == 0 and name == "hidden_in" and parts[name].size == 0):
-                raise ValueError(f"{name} has shape {parts[name].shape}, expected {shape}")
-        parts["hidden_in"] = parts["hidden_in"].reshape(units, len(FEATURES))
-        return cls(**parts)
-
-
-SCORER_PARTS = ("mean", "scale", "linear", "hidden_in", "hidden_bias", "hidden_out")
-
-
-@dataclass(frozen=True)
 class LastWordRanker:
     """Candidates ordered by a fitted Scorer of their FEATURES, for one model version and the θ its
     "cache" feature was computed with."""
@@ -263,7 +221,7 @@ class LastWordRanker:
         if data.get("features") != list(FEATURES):
             raise ValueError(f"{path} was fitted with the features {data.get('features')}, not {list(FEATURES)}: "
                              "fit it again")
-        return cls(version, float(data["flatness"]), Scorer.from_json(data["scorer"]))
+        return cls(version, float(data["flatness"]), Scorer.from_json(data["scorer"], len(FEATURES)))
 
 
 def passage_candidates(typist: NeuralTypist, passages: Sequence[str], flatness: float) -> list[tuple[Candidates, int]]:
@@ -276,75 +234,6 @@ def passage_candidates(typist: NeuralTypist, passages: Sequence[str], flatness: 
         target = target.lower()
         out.append((candidates, candidates.words.index(target) if target in candidates.words else -1))
     return out
-
-
-@dataclass(frozen=True)
-class FitSettings:
-    hidden: int = 8  # tanh units (0: a conditional logit)
-    epochs: int = 30
-    weight_decay: float = 1e-2
-    learning_rate: float = 3e-3
-    batch: int = 32  # passages per step
-    seed: int = 0
-
-
-def fit_scorer(examples: Sequence[tuple[Candidates, int]], settings: FitSettings = FitSettings()) -> Scorer:
-    """The Scorer maximising the mean log-probability of each passage's true last word under a softmax over its
-    candidates' scores (Adam, weight decay), features standardised over the candidates. Passages whose last
-    word is no candidate teach nothing. Deterministic for a seed."""
-    usable = [(torch.from_numpy(c.features), y) for c, y in examples if y >= 0]
-    if not usable:
-        raise ValueError("no passage has its last word among its candidates")
-    every = torch.cat([x for x, _ in usable])  # (all candidates, F)
-    mean, scale = every.mean(0), every.std(0).clamp_min(1e-6)
-    generator = torch.Generator().manual_seed(settings.seed)
-    n_features = len(FEATURES)
-    linear = torch.nn.Linear(n_features, 1, bias=False).double()
-    hidden_in = torch.nn.Linear(n_features, settings.hidden).double()
-    hidden_out = torch.nn.Linear(settings.hidden, 1, bias=False).double()
-    for layer in (linear, hidden_in, hidden_out):  # as torch initialises them, from this fit's generator
-        bound = 1 / math.sqrt(max(layer.in_features, 1))
-        with torch.no_grad():
-            for parameter in layer.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
-    parameters = [*linear.parameters(), *hidden_in.parameters(), *hidden_out.parameters()]
-    optimiser = torch.optim.Adam(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay)
-    standardised = [((x - mean) / scale, y) for x, y in usable]
-    for _ in range(settings.epochs):
-        order = torch.randperm(len(standardised), generator=generator).tolist()
-        for start in range(0, len(order), settings.batch):
-            optimiser.zero_grad()
-            losses = []
-            for i in order[start : start + settings.batch]:
-                z, y = standardised[i]
-                score = (linear(z) + hidden_out(torch.tanh(hidden_in(z))))[:, 0]  # (n,)
-                losses.append(-torch.log_softmax(score, 0)[y])
-            torch.stack(losses).mean().backward()
-            optimiser.step()
-    detached = lambda t: t.detach().numpy().astype(np.float64).copy()  # noqa: E731
-    return Scorer(detached(mean), detached(scale), detached(linear.weight)[0], detached(hidden_in.weight),
-                  detached(hidden_in.bias), detached(hidden_out.weight)[0])
-
-
-def accuracy(examples: Sequence[tuple[Candidates, int]], scorer: Scorer) -> tuple[float, float]:
-    """(top-1, top-5) of the ranking by this scorer, over all the passages (a target no candidate: a miss)."""
-    top1 = top5 = 0
-    for candidates, y in examples:
-        order = np.argsort(-scorer(candidates.features), kind="stable")
-        top1 += y >= 0 and order[0] == y
-        top5 += y >= 0 and y in order[:5]
-    return round(top1 / len(examples), 4), round(top5 / len(examples), 4)
-
-
-def cross_validated(examples: Sequence[tuple[Candidates, int]], folds: int,
-                    settings: FitSettings = FitSettings()) -> dict[str, float]:
-    """Top-1 and top-5 over all the passages, each ranked by a scorer fitted without its fold (every folds-th)."""
-    hits = np.zeros(2)
-    for fold in range(folds):
-        train = [e for i, e in enumerate(examples) if i % folds != fold]
-        test = [e for i, e in enumerate(examples) if i % folds == fold]
-        hits += np.array(accuracy(test, fit_scorer(train, settings))) * len(test)
-    return {"top1": round(hits[0] / len(examples), 4), "top5": round(hits[1] / len(examples), 4)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -378,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         passages = last_word_passages(read_documents(kind, path), limit=a.limit, keep=unpredictable_locally(predictor))
         print(f"{len(passages)} passages from {path} whose last word the model alone does not rank in its top 10")
     flatness = predictor.cache_settings.flatness
-    examples = passage_candidates(NeuralTypist(predictor), passages, flatness)
+    examples = [(c.features, y) for c, y in passage_candidates(NeuralTypist(predictor), passages, flatness)]
     settings = FitSettings(hidden=a.hidden, epochs=a.epochs)
     report: dict = {"passages": len(examples), "source": str(path), "settings": asdict(settings),
                     "last_word_among_candidates": round(sum(y >= 0 for _, y in examples) / len(examples), 4)}
