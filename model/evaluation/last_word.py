@@ -13,7 +13,7 @@ cache the service keeps (FEATURES): the model's and the cache's probabilities, w
 end after w, how often and how recently w was written, whether it was written with a capital (a name),
 whether it followed the passage's last word before, how rare a word it is, and whether it is a short
 function word. Each candidate (every word of the passage and the model's 30 likeliest) gets a score
-from a small Scorer (a linear term and 8 tanh units: about 170 numbers), fitted to maximise the
+from a small Scorer (listwise.py: a linear term and 8 tanh units, about 170 numbers), fitted to maximise the
 log-likelihood of the true last word among the candidates on LAMBADA-like passages cut from held-out
 fiction whose last word the model alone does not rank in its top 10 (lambada.unpredictable_locally),
 never on LAMBADA. `--folds` reports the accuracy on passages left out of the fit before the final fit
