@@ -1,9 +1,11 @@
 """Naming a passage's last word (LAMBADA's task) with a ranker fitted on held-out text.
 
     python -m model.evaluation.last_word --models-dir models-english \\
-        --passages fiction=../shared/data/gutenberg-fiction/valid.txt.xz --limit 1000 \\
+        --passages fiction=HELD_OUT_BOOKS.txt.xz --limit 2000 \\
         --out data/eval/last-word-ranker.json
     python -m model.evaluation.real_text ... --last-word-ranker data/eval/last-word-ranker.json
+
+(make evaluate-text runs both, on Gutenberg fiction's valid books: paths in the Makefile.)
 
 The next-word mixture (model + document cache) ranks what usually comes next; LAMBADA asks for the
 word that *ends* a passage, most often a name or thing met earlier on the page that the last sentence
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     source.add_argument("--passages-file", type=Path, metavar="JSONL",
                         help="passages already cut, one {\"text\": ...} per line (what real_text --last-word-proxy "
                              "--hard-proxy writes for this version)")
-    p.add_argument("--limit", type=int, default=1000, help="passages to fit on")
+    p.add_argument("--limit", type=int, default=2000, help="passages to fit on")
     p.add_argument("--folds", type=int, default=2, help="report accuracy on passages left out (0: skip)")
     p.add_argument("--hidden", type=int, default=FitSettings.hidden, help="tanh units of the scorer (0: linear)")
     p.add_argument("--epochs", type=int, default=FitSettings.epochs)
