@@ -150,12 +150,13 @@ def candidate_features(typist: NeuralTypist, prompt: str, flatness: float) -> Ca
             if int(ids[i]) == last_token and last_token != unk and written[i + 1] is not None:
                 follows[written[i + 1][0]] += 1
     follows_total = sum(follows.values())
-    unknown_words = {w for w, entry in shown.items() if word_id(predictor, w) == unk}
     offered = [i for i in np.argsort(-probs)[: 2 * MODEL_CANDIDATES].tolist()
                if i != unk and predictor.offerable[i] and is_word(forms[i])]
     for i in offered[:MODEL_CANDIDATES]:
         shown.setdefault(forms[i].lower(), forms[i])
     words = list(shown)
+    vocabulary_ids = {word: word_id(predictor, word) for word in words}  # one tokenizer call a word
+    unknown_words = {w for w in count if vocabulary_ids[w] == unk}  # copied from the passage as written
     endings = typist.ending_probabilities(words)  # (c,)
     capitals = inner_capitals(prompt)
     written_as = Counter(re.findall(r"[^\W\d_]+", prompt))
@@ -163,7 +164,7 @@ def candidate_features(typist: NeuralTypist, prompt: str, flatness: float) -> Ca
     rows = []
     for word, ending in zip(words, endings):
         unknown = word in unknown_words
-        p_model = probs[unk] / len(unknown_words) if unknown else probs[word_id(predictor, word)]
+        p_model = probs[unk] / len(unknown_words) if unknown else probs[vocabulary_ids[word]]
         values = {
             "model": math.log(p_model + 1e-9),
             "cache": math.log(p_cache[word] + 1e-6),
@@ -179,7 +180,7 @@ def candidate_features(typist: NeuralTypist, prompt: str, flatness: float) -> Ca
             "unknown": float(unknown),
             "function_word": float(word in FUNCTION_WORDS),
             "short": float(len(word) <= 3),
-            "rarity": math.log1p(vocabulary if unknown else word_id(predictor, word)) / 10,
+            "rarity": math.log1p(vocabulary if unknown else vocabulary_ids[word]) / 10,
             "known_name": float(shown[word][:1].isupper() and word != "i"),
             "capital_share": capital_share(written_as, word),
         }
