@@ -9,7 +9,7 @@ the figures are the service's own work without HTTP. The text: 2,000 words drawn
 (Zipf-like) with one in fifty an invented word outside it (so OOV spellings ride in the token).
 
 Prints, per model: the state token's size after 2,000 words with the cache (the recipe) and without
-(NWS1); what a token carrying the keys themselves would be (2,000 × H float16, base64); and the median
+(NWS3); what a token carrying the keys themselves would be (2,000 × H float16, base64); and the median
 latency of an incremental request (one new word) without the cache, with it on an LRU hit (the same
 worker), on a hit where the snapshot moves (SLACK words re-read), and on a miss (another worker: the
 cache rebuilt from the token).
@@ -96,7 +96,7 @@ def measure(name: str, hidden: int, embedding: int, vocab: int, repeats: int) ->
             token = post(worker, {"prompt": " ".join(text[start : start + 50]), **({"state": token} if token else {})})["state"]
         plain = post(worker, {"prompt": " ".join(text), "cache": False})["state"]
         print(f"\n## {name}\n")
-        print(f"token after {HISTORY:,} words: with the cache {len(token):,} characters; without (NWS1) {len(plain):,}")
+        print(f"token after {HISTORY:,} words: with the cache {len(token):,} characters; without (NWS3) {len(plain):,}")
         keys = base64.urlsafe_b64encode(bytes(SETTINGS.window * hidden * 2))
         print(f"a token carrying the keys themselves ({SETTINGS.window:,} x {hidden} float16): {len(keys):,} characters")
         new_word = words[3]

@@ -49,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Tokens then only verify in this process: fine for one worker or a test, not for a fleet.
         log.warning("NEXTWORD_STATE_SECRET is not set: state tokens are signed with a per-process key")
         secret = secrets.token_hex(32)
-    app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"))
+    app.extensions["nextword_signer"] = StateSigner(secret.encode("utf-8"), config.state_max_age_s)
     app.extensions["nextword_documents"] = CacheStore(config.cache_memory_mb << 20)
     app.extensions["nextword_mixtures"] = RecentMixtures()
     app.extensions["nextword_shared_rows"] = shared_rows_folder(config)

@@ -31,7 +31,7 @@ from service.schemas import (
     ReloadResponse,
     WordProbability,
 )
-from service.state_token import Decoded, InvalidStateToken, StateFromOtherModel, StateSigner
+from service.state_token import Decoded, InvalidStateToken, StateExpired, StateFromOtherModel, StateSigner
 
 bp = Blueprint("api", __name__)
 
@@ -108,6 +108,8 @@ def open_token(predictor: Predictor, token: str | None, with_cache: bool = False
         return decoded
     except StateFromOtherModel as e:
         raise APIError(409, "state_model_mismatch", str(e)) from None
+    except StateExpired as e:
+        raise APIError(409, "state_expired", f"state: {e}") from None
     except (InvalidStateToken, ValueError) as e:
         raise APIError(422, "invalid_state", f"state: {e}") from None
 
@@ -116,6 +118,8 @@ def verified_signature(predictor: Predictor, token: str) -> bytes:
     """The signature of a token this service issued (what Decoded.mac is), unparsed; the API's 422 otherwise."""
     try:
         return signer().verify(token, max_token_chars(predictor))[1]
+    except StateExpired as e:
+        raise APIError(409, "state_expired", f"state: {e}") from None
     except InvalidStateToken as e:
         raise APIError(422, "invalid_state", f"state: {e}") from None
 

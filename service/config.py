@@ -7,6 +7,7 @@
 | NEXTWORD_MAX_BODY_BYTES   | 65536   | largest request body (413 beyond)                           |
 | NEXTWORD_RELOAD_INTERVAL  | 2       | seconds between checks for a newer model version; 0 = never |
 | NEXTWORD_STATE_SECRET     | random  | key that signs state tokens; give every worker and replica the same one (≥ 16 bytes) |
+| NEXTWORD_STATE_MAX_AGE_S  | 86400   | seconds a state token is accepted after its issue (then 409 state_expired); 0 = forever |
 | NEXTWORD_ADMIN_TOKEN      | unset   | bearer token for POST /v1/admin/reload (≥ 16 bytes); unset = admin routes off |
 | NEXTWORD_QUANTIZE         | 0       | 1: serve with int8 weights (model/quantize.py; see docs/benchmarks.md) |
 | NEXTWORD_CACHE_MEMORY_MB  | 256     | per worker: the document caches kept between requests (service/document_cache.py) |
@@ -68,6 +69,7 @@ class ServiceConfig:
     max_body_bytes: int = 64 * 1024
     reload_interval: float = 2.0
     state_secret: str = ""
+    state_max_age_s: int = 24 * 3600  # a day: a page left open overnight sends its whole text once, as after a swap
     admin_token: str = ""
     quantize: int = 0
     cache_memory_mb: int = 256  # about 128 texts of 2,000 words at hidden size 256; a miss only costs a rebuild
@@ -99,5 +101,7 @@ class ServiceConfig:
             check_secret("NEXTWORD_STATE_SECRET", self.state_secret)
         if self.admin_token:
             check_secret("NEXTWORD_ADMIN_TOKEN", self.admin_token)
+        if self.state_max_age_s < 0:
+            raise ValueError(f"NEXTWORD_STATE_MAX_AGE_S must be 0 (tokens never expire) or more (got {self.state_max_age_s})")
         if self.redis_ttl_s < 1:
             raise ValueError(f"NEXTWORD_REDIS_TTL_S must be at least 1 (got {self.redis_ttl_s})")

@@ -21,7 +21,8 @@ BODY_ERRORS = {
            "issued by this service (invalid_state)",
     "503": "no model is loaded yet",
 }
-STATE_ERRORS = {"409": "the state token belongs to another model version: resend the whole text"}
+STATE_ERRORS = {"409": "the state token belongs to another model version (state_model_mismatch) or is older than "
+                       "the service accepts (state_expired): resend the whole text"}
 
 
 def _ref(model: type) -> dict:

@@ -6,16 +6,18 @@ or replica holding the same secret can continue the text.
 
 Layout (then base64url without padding):
 
-    b"NWS1" | u16 len(version) | version (UTF-8) | u8 parts | u16 layers | u32 hidden
+    b"NWS3" | u32 issued (Unix seconds) | u16 len(version) | version (UTF-8) | u8 parts | u16 layers | u32 hidden
             | float32 little-endian state values (parts × layers × hidden) | HMAC-SHA256 (32 bytes)
 
 The MAC covers everything before it, so a token cannot be altered, truncated or spliced;
 the model version inside it binds it to the weights that produced it (a state means nothing
-to another model). float32 keeps the continuation exact to float rounding.
+to another model), and its issue time lets the service refuse it once it is older than
+NEXTWORD_STATE_MAX_AGE_S (StateExpired: the client sends the whole text once, as after a model
+swap). float32 keeps the continuation exact to float rounding.
 
 With the document cache on (service/document_cache.py) the token also carries a rebuild recipe:
 
-    b"NWS2" | u16 len(version) | version | u8 parts | u16 layers | u32 hidden | state values
+    b"NWS4" | u32 issued | u16 len(version) | version | u8 parts | u16 layers | u32 hidden | state values
             | u8 has_snapshot | snapshot values (the same shape; absent for the start of the text)
             | zlib(u32 n | u8 id bytes (2 or 4) | n ids | u32 m | m × (u32 position, u16 length, UTF-8 spelling)
                    [| 16-byte rows file name | u32 start | u32 end])
@@ -24,7 +26,10 @@ With the document cache on (service/document_cache.py) the token also carries a 
 the recurrent state at an earlier point of the text (or "the start"), the token ids read since then,
 and the spelling of each of them outside the vocabulary: enough for any worker to rebuild the cache.
 Optionally, where the cache's rows are already written on this host (service/shared_rows.py): the
-file and the rows. NWS1 tokens (no recipe) stay valid.
+file and the rows.
+
+Tokens issued before tokens carried their time (b"NWS1" and b"NWS2": the same layouts without the
+u32 issued) are read only where tokens never expire (max_age_s 0); elsewhere they are expired.
 """
 from __future__ import annotations
 
@@ -32,16 +37,21 @@ import base64
 import binascii
 import hmac
 import struct
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from service.config import check_secret
 
-MAGIC = b"NWS1"
-MAGIC_RECIPE = b"NWS2"
-HEADER = struct.Struct("<4sH")  # magic, version length
+MAGIC = b"NWS3"
+MAGIC_RECIPE = b"NWS4"
+UNTIMED = {b"NWS1": MAGIC, b"NWS2": MAGIC_RECIPE}  # older formats: the same, without the issue time
+HEADER = struct.Struct("<4sIH")  # magic, issued (Unix seconds), version length
+UNTIMED_HEADER = struct.Struct("<4sH")  # magic, version length
+CLOCK_SKEW_S = 300  # a token may carry a time this far ahead of this server's clock (replicas' clocks differ)
 SHAPE = struct.Struct("<BHI")  # parts, layers, hidden
 MAC_BYTES = 32
 MAX_TOKEN_CHARS = 200_000  # far above any model we train (an LSTM 2×2048 state is ~44k chars)
@@ -75,12 +85,16 @@ class Recipe:
 @dataclass(frozen=True)
 class Decoded:
     state: np.ndarray  # (parts, layers, 1, hidden) float32
-    recipe: Recipe | None  # None for a token without one (NWS1)
+    recipe: Recipe | None  # None for a token without one (NWS3, NWS1)
     mac: bytes  # the token's signature: names this exact token (service/document_cache.py keys its LRU by it)
 
 
 class InvalidStateToken(ValueError):
     """Not a token this service issued, or altered since."""
+
+
+class StateExpired(ValueError):
+    """A genuine token, but older than the service accepts (or issued by a clock far ahead of this one)."""
 
 
 class StateFromOtherModel(ValueError):
@@ -93,15 +107,22 @@ class StateFromOtherModel(ValueError):
 
 
 class StateSigner:
-    def __init__(self, secret: bytes) -> None:
+    """Issues and checks state tokens. max_age_s: how long a token is accepted after it was issued
+    (0: forever); clock: seconds since the epoch (tests move it)."""
+
+    def __init__(self, secret: bytes, max_age_s: int = 0, clock: Callable[[], float] = time.time) -> None:
         check_secret("the state secret", secret)
+        if max_age_s < 0:
+            raise ValueError(f"a state token's max age must be 0 (never expires) or more (got {max_age_s})")
         self._secret = secret
+        self.max_age_s = max_age_s
+        self.clock = clock
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._secret, payload, "sha256")  # one-shot: a third of hmac.new(...).digest()'s time
 
     def encode(self, version: str, state: np.ndarray, recipe: Recipe | None = None) -> str:
-        """state: (parts, layers, 1, hidden) float array → token string (NWS2 with a recipe, else NWS1)."""
+        """state: (parts, layers, 1, hidden) float array → token string (NWS4 with a recipe, else NWS3)."""
         return self.issue(version, state, recipe)[0]
 
     def issue(self, version: str, state: np.ndarray, recipe: Recipe | None = None) -> tuple[str, bytes]:
@@ -110,7 +131,7 @@ class StateSigner:
         name = version.encode("utf-8")
         values = state.astype("<f4", copy=False).tobytes()  # C order
         magic = MAGIC if recipe is None else MAGIC_RECIPE
-        payload = HEADER.pack(magic, len(name)) + name + SHAPE.pack(parts, layers, hidden) + values
+        payload = HEADER.pack(magic, int(self.clock()), len(name)) + name + SHAPE.pack(parts, layers, hidden) + values
         if recipe is not None:
             payload += _pack_recipe(recipe, state.shape)
         mac = self._mac(payload)
@@ -122,7 +143,8 @@ class StateSigner:
         return self.open(token, served_version).state
 
     def verify(self, token: str, max_chars: int = MAX_TOKEN_CHARS) -> tuple[bytes, bytes]:
-        """(payload, signature) of a token this service signed, unparsed; raises InvalidStateToken."""
+        """(payload, signature) of a token this service signed, unparsed; raises InvalidStateToken, or
+        StateExpired for one too old to accept."""
         if len(token) > min(max_chars, MAX_TOKEN_CHARS):
             raise InvalidStateToken("the state token is too long")
         try:
@@ -132,16 +154,39 @@ class StateSigner:
         payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
         if len(raw) <= MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
             raise InvalidStateToken("the state token was not issued by this service or has been altered")
+        self._check_age(payload)
         return payload, mac
 
+    def _check_age(self, payload: bytes) -> None:
+        """Raises StateExpired for a token too old (or from a clock too far ahead) to accept."""
+        if not self.max_age_s:
+            return
+        if payload[:4] in UNTIMED:
+            raise StateExpired("the state token was issued before tokens carried their time: "
+                               "send the whole text once without a state")
+        if len(payload) < HEADER.size:
+            raise InvalidStateToken("the state token is cut short")
+        _, issued, _ = HEADER.unpack_from(payload)
+        age = self.clock() - issued
+        if age > self.max_age_s:
+            raise StateExpired(f"the state token expired: it was issued {int(age):,} s ago and this service "
+                               f"accepts tokens for {self.max_age_s:,} s; send the whole text once without a state")
+        if age < -CLOCK_SKEW_S:
+            raise StateExpired(f"the state token was issued {int(-age):,} s ahead of this server's clock "
+                               f"(the servers' clocks disagree); send the whole text once without a state")
+
     def open(self, token: str, served_version: str, max_chars: int = MAX_TOKEN_CHARS) -> Decoded:
-        """token → its state, recipe and signature; raises InvalidStateToken or StateFromOtherModel."""
+        """token → its state, recipe and signature; raises InvalidStateToken, StateExpired or StateFromOtherModel."""
         payload, mac = self.verify(token, max_chars)
         # From here on the payload is ours, so a parse failure is a bug worth a clear message.
-        magic, name_len = HEADER.unpack_from(payload)
+        if payload[:4] in UNTIMED:  # read where tokens never expire (verify refused it otherwise)
+            (magic, name_len), offset = UNTIMED_HEADER.unpack_from(payload), UNTIMED_HEADER.size
+            magic = UNTIMED[magic]
+        else:
+            magic, _, name_len = HEADER.unpack_from(payload)
+            offset = HEADER.size
         if magic not in (MAGIC, MAGIC_RECIPE):
             raise InvalidStateToken("unknown state token format")
-        offset = HEADER.size
         version = payload[offset : offset + name_len].decode("utf-8")
         offset += name_len
         parts, layers, hidden = SHAPE.unpack_from(payload, offset)

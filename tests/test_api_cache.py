@@ -156,8 +156,8 @@ def test_the_cache_changes_the_answer_and_cache_false_is_the_model_alone(cache_m
     today = plain.post("/v1/predict", json={"prompt": prompt, "k": 10}).get_json()
     assert without["predictions"] == today["predictions"]
     assert with_cache["predictions"] != without["predictions"]
-    assert raw_token(without["state"])[:4] == raw_token(today["state"])[:4] == b"NWS1"
-    assert raw_token(with_cache["state"])[:4] == b"NWS2"
+    assert raw_token(without["state"])[:4] == raw_token(today["state"])[:4] == b"NWS3"
+    assert raw_token(with_cache["state"])[:4] == b"NWS4"
     # Off per request, word by word too, from either kind of token: the model's own continuation.
     for token in (with_cache["state"], without["state"]):
         body = cached.post("/v1/predict", json={"prompt": "Zorblax", "state": token, "cache": False}).get_json()
@@ -177,7 +177,7 @@ def test_a_token_without_recipe_starts_the_cache_at_its_state(cache_models_dir):
     client = make_app(cache_models_dir).test_client()
     first = client.post("/v1/predict", json={"prompt": TEXT, "cache": False}).get_json()
     body = client.post("/v1/predict", json={"prompt": "I grew up in", "state": first["state"], "k": 10}).get_json()
-    assert body["predictions"] and raw_token(body["state"])[:4] == b"NWS2"
+    assert body["predictions"] and raw_token(body["state"])[:4] == b"NWS4"
 
 
 def test_one_token_continued_twice_gives_each_text_its_own_answer(cache_models_dir):
@@ -196,7 +196,7 @@ def test_altered_or_foreign_recipe_tokens_are_refused(cache_models_dir, tiny_mod
     client = app.test_client()
     token = client.post("/v1/predict", json={"prompt": LONG}).get_json()["state"]
     raw = raw_token(token)
-    assert raw[:4] == b"NWS2"
+    assert raw[:4] == b"NWS4"
     for position in (10, len(raw) // 2, len(raw) - 40, len(raw) - 1):
         flipped = bytearray(raw)
         flipped[position] ^= 4
@@ -344,6 +344,22 @@ def test_letters_typed_at_one_state_rank_the_kept_mixture_as_the_whole_text_woul
                  version="29990101-000000-gru", write_extras=lambda directory: write_cache_files(directory, SETTINGS, {}))
     assert app.extensions["nextword"].check() and app.extensions["nextword"].predictor.cache_settings.enabled
     assert_error(client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": "zor"}), 409, "state_model_mismatch")
+
+
+def test_an_expired_token_is_refused_for_letters_too_though_its_mixture_is_kept(cache_models_dir):
+    """Letters only verify the token's signature (its mixture is kept): that check refuses it once expired."""
+    app = make_app(cache_models_dir, state_max_age_s=60)
+    clock = [1_800_000_000.0]
+    app.extensions["nextword_signer"].clock = lambda: clock[0]
+    client = app.test_client()
+    token = client.post("/v1/predict", json={"prompt": LONG}).get_json()["state"]
+    clock[0] += 60
+    assert client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": "zor"}).status_code == 200
+    clock[0] += 1
+    for body in ({"prompt": "", "prefix": "zor"}, {"prompt": "in"}):
+        response = client.post("/v1/predict", json={"state": token, **body})
+        assert_error(response, 409, "state_expired")
+        assert "expired" in response.get_json()["error"]["message"]
 
 
 def test_kept_mixtures_are_bounded_in_count():

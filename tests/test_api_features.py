@@ -15,6 +15,7 @@ from model.checkpoint import load_version, save_version
 from model.predict import Predictor
 from model.training.run import train
 from service import create_app
+from service.config import ServiceConfig
 from tests.conftest import tiny_train_config
 from tests.test_api import assert_error
 
@@ -105,6 +106,32 @@ def test_a_state_from_another_model_version_is_a_409(own_models_dir):
     new_version(own_models_dir, own_models_dir / old["model"], "29990101-000000-gru")
     assert app.extensions["nextword"].check()
     assert_error(client.post("/v1/predict", json={"prompt": "are", "state": old["state"]}), 409, "state_model_mismatch")
+
+
+@pytest.mark.parametrize("route", ["/v1/predict", "/v1/generate"])
+def test_a_state_older_than_the_max_age_is_a_409_state_expired(tiny_models_dir, route):
+    app = create_app({"models_dir": tiny_models_dir, "reload_interval": 0, "state_max_age_s": 60})
+    clock = [1_800_000_000.0]
+    app.extensions["nextword_signer"].clock = lambda: clock[0]
+    client = app.test_client()
+    token = client.post("/v1/predict", json={"prompt": "the clouds"}).get_json()["state"]
+    clock[0] += 60
+    assert client.post(route, json={"prompt": "are", "state": token}).status_code == 200
+    clock[0] += 1
+    response = client.post(route, json={"prompt": "are", "state": token})
+    assert_error(response, 409, "state_expired")
+    assert "send the whole text" in response.get_json()["error"]["message"]
+    # The whole text, sent once without a state, answers and carries a fresh token.
+    fresh = client.post("/v1/predict", json={"prompt": "the clouds are"}).get_json()["state"]
+    assert client.post(route, json={"prompt": "in", "state": fresh}).status_code == 200
+
+
+def test_state_tokens_expire_after_a_day_unless_configured(tiny_models_dir):
+    assert create_app({"models_dir": tiny_models_dir, "reload_interval": 0}).extensions["nextword_signer"].max_age_s == 86_400
+    configured = ServiceConfig.from_env({"NEXTWORD_STATE_MAX_AGE_S": "0", "NEXTWORD_MODELS_DIR": str(tiny_models_dir)})
+    assert configured.state_max_age_s == 0
+    with pytest.raises(ValueError, match="NEXTWORD_STATE_MAX_AGE_S"):
+        ServiceConfig.from_env({"NEXTWORD_STATE_MAX_AGE_S": "-5"})
 
 
 def test_workers_sharing_a_secret_accept_each_others_tokens(tiny_models_dir):

@@ -218,16 +218,17 @@ def test_editing_earlier_text_sends_the_whole_text_again(page, watch):
     assert watch.errors == []
 
 
-def test_a_state_from_another_model_version_is_answered_by_resending_the_whole_text(page, watch):
-    # After a model swap the service answers a state token with 409: simulate that answer once.
+@pytest.mark.parametrize("code", ["state_model_mismatch", "state_expired"])
+def test_a_state_from_another_model_version_or_expired_is_answered_by_resending_the_whole_text(page, watch, code):
+    # After a model swap, or once the token is older than the service accepts, the service answers a
+    # state token with 409: simulate that answer once.
     refused = []
 
     def swap_once(route) -> None:
         body = json.loads(route.request.post_data)
         if body.get("state") and not refused:
             refused.append(body)
-            route.fulfill(status=409, json={"error": {"code": "state_model_mismatch",
-                                                      "message": "the state belongs to model version X"}})
+            route.fulfill(status=409, json={"error": {"code": code, "message": "state: no longer accepted"}})
         else:
             route.continue_()
 

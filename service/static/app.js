@@ -6,8 +6,9 @@
 // state token of the last answer whose text ended at a word boundary (after whitespace): while the
 // text still starts with that text, only what was typed after it is sent, with the token. The
 // tokenizer splits on whitespace first, so text cut after a space reads the same in two pieces.
-// When earlier text was edited, or the service answers 409 (another model version now serves) or
-// 422 invalid_state (the token was signed by a restarted server), the whole text is sent again.
+// When earlier text was edited, or the service answers 409 (another model version now serves, or the
+// token expired) or 422 invalid_state (the token was signed by a restarted server), the whole text is
+// sent again.
 // Suggestions the user saw for the word being typed and typed past (another letter instead of a
 // click) are sent as `exclude` for the rest of that word, so its next suggestions are new words.
 "use strict";
@@ -130,7 +131,7 @@
         data = await call("/v1/predict", p.body, mine.signal);
       } catch (e) {
         const stale = e instanceof ApiError && p.body.state &&
-          (e.code === "state_model_mismatch" || e.code === "invalid_state");
+          ["state_model_mismatch", "state_expired", "invalid_state"].includes(e.code);
         if (!stale) throw e;
         saved = null; // the token is no good any more: send the whole text once
         const whole = { ...p.body, prompt: p.read };
