@@ -6,7 +6,7 @@ probes.py (cue → query probes, accuracy by gap), scoring.py (perplexity, used 
 ngram.py (the 5-gram Kneser-Ney baseline), gradients.py (gradient norm by distance: the vanishing
 gradient, measured), plots.py, and experiment.py (RNN / GRU / LSTM / n-gram and the truncation
 study, `make experiment`); real_text.py (LAMBADA, keystroke savings and perplexity on real text,
-`make evaluate-text`, over texts.py, typists.py, keystrokes.py, lambada.py, last_word.py and
-listwise.py) and cache_scoring.py (the document cache's settings, tuned on validation text). The
+`make evaluate-text`, over texts.py, typists.py, presage.py (Presage, the peer), keystrokes.py,
+lambada.py, last_word.py and listwise.py) and cache_scoring.py (the document cache's settings, tuned on validation text). The
 service imports none of it.
 """

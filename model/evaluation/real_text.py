@@ -8,6 +8,7 @@ for the neural model with and without its document cache and the 5-gram + recenc
 The parts, each in its own file of model/evaluation/:
 - texts.py: the texts read, as documents typed from their start;
 - typists.py: who types (NeuralTypist: what the service suggests; NgramTypist: the baseline);
+- presage.py: Presage, the predictive-text engine AAC tools use, as it ships (`--presage`; keystrokes only);
 - keystrokes.py: keystroke savings with 3 suggestions, words passed over not shown again;
 - lambada.py: LAMBADA's last word, ranked as the next word or as the passage's last;
 - last_word.py: the last-word ranker fitted on held-out fiction (`--last-word-ranker`);
@@ -66,7 +67,7 @@ def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: in
     first = next(iter(systems.values()))
     result: dict = {"version": first.predictor.version, "systems": list(systems), "lambada": [], "keystrokes": []}
     for name, typist in systems.items():
-        if lambada is not None and lambada_limit > 0:
+        if lambada is not None and lambada_limit > 0 and hasattr(typist, "top"):  # Presage only types
             rankings: list = [None] + ([last_word] if last_word is not None else [])
             if ranker is not None and getattr(typist, "cache", None) is not None:
                 rankings.append(ranker)
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ngram-tokens", type=int, default=0, help="fit the 5-gram on at most this many tokens (0: all)")
     p.add_argument("--tune-recency", type=Path, metavar="VALID_TXT",
                    help="tune the baseline's recency weight and decay on these passages (a corpus's valid.txt)")
+    p.add_argument("--presage", action="store_true",
+                   help="also Presage as Debian ships it (apt-get install presage), on keystrokes; skipped if missing")
     p.add_argument("--perplexity", type=Path, nargs="*", default=[], help="plain text files to score (whole file read)")
     p.add_argument("--per-article", action="store_true", help="reset the state at each WikiText article heading")
     p.add_argument("--json", type=Path, help="write the result here")
@@ -185,6 +188,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"5-gram + recency tuned on {recency_tuning['tokens']:,} tokens of {a.tune_recency}: {recency}; "
                   f"perplexity {recency_tuning['perplexity_without_recency']} → {recency_tuning['perplexity']}")
         systems["5-gram + recency"] = NgramTypist(predictor, ngram, recency)
+    if a.presage:
+        from model.evaluation.presage import PresageTypist, PresageUnavailable
+
+        try:
+            systems["Presage"] = PresageTypist(predictor)
+        except PresageUnavailable as e:
+            print(f"Presage is not compared: {e}")
     ranker = None
     if a.last_word_ranker and not predictor.cache_settings.enabled:
         print(f"model {loaded.version} has no document cache: LAMBADA is not ranked by a last-word ranker")
