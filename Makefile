@@ -18,7 +18,7 @@ help:
 	@echo "make retrain  rebuild the corpus (with corpus/user/*.txt) and train a new model version"
 	@echo "make corpus   rebuild the corpus only"
 	@echo "make evaluate long-range accuracy by gap of the newest model (held-out probes)"
-	@echo "make evaluate-text  LAMBADA and keystroke savings on real text (../shared/data) of the newest model"
+	@echo "make evaluate-text  LAMBADA and keystroke savings on real text (../shared/data) of the newest model, beside Presage where installed (~45 min of it)"
 	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
 	@echo "make wikitext   WikiText-2 (from ../shared/data): n-gram baseline, then a 30-minute GRU run"
 	@echo "make english    the real-English model (WikiText-2, Gutenberg fiction, SGD dialogues, cue passages; ~60 min) in models-english"
