@@ -72,7 +72,8 @@ evaluate-text: $(VENV)/.installed
 		--keystrokes fiction=$(SHARED_DATA)/gutenberg-fiction/test.txt.xz wikitext=$(SHARED_DATA)/wikitext-2/test.txt \
 			dialogue=$(SHARED_DATA)/sgd-partial/test.txt.xz lambada=$(SHARED_DATA)/lambada/lambada_test.jsonl \
 		--keystroke-words 20000 --words-per-document 5000 --no-cache-baseline --last-word --presage \
-		--ngram-corpus $(CORPUS_DIR)/train.txt --tune-recency $(CORPUS_DIR)/valid.txt --json data/eval/real-text.json
+		--ngram-corpus $(CORPUS_DIR)/train.txt --tune-recency $(CORPUS_DIR)/valid.txt --json data/eval/real-text.json \
+		--plot data/eval/keystrokes-saved.png
 	$(PY) -m model.evaluation.cache_scoring --models-dir $(MODELS_DIR) \
 		--score $(SHARED_DATA)/wikitext-2/test.txt --per-article --json data/eval/cache-perplexity.json
 

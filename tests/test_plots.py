@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from model.evaluation.plots import plot_accuracy_by_gap, plot_gradient_norms, plot_training_curve
+from model.evaluation.plots import (
+    main,
+    plot_accuracy_by_gap,
+    plot_gradient_norms,
+    plot_keystroke_savings,
+    plot_training_curve,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 200_000
@@ -68,6 +74,30 @@ def test_gradient_norms(tmp_path):
     assert_small_png(out)
 
 
+def keystroke_rows(system: str, savings: dict[str, float]) -> list[dict]:
+    return [{"system": system, "kind": kind, "savings": v, "words": 20000} for kind, v in savings.items()]
+
+
+def test_keystroke_savings_from_real_text_files_merged(tmp_path, capsys):
+    ours = tmp_path / "ours.json"
+    ours.write_text(json.dumps({"keystrokes": keystroke_rows("model + cache", {"fiction": 0.55, "dialogue": 0.66})}))
+    peer = tmp_path / "peer.json"  # another run, one text fewer: its bar is simply absent
+    peer.write_text(json.dumps({"keystrokes": keystroke_rows("Presage", {"fiction": 0.43})}))
+    out = tmp_path / "keys.png"
+    main(["keystrokes", str(ours), str(peer), "--out", str(out)])
+    assert_small_png(out)
+    assert "3 rows from 2 files" in capsys.readouterr().out
+
+
+def test_keystroke_savings_refuses_rows_it_cannot_place(tmp_path):
+    twice = keystroke_rows("model", {"fiction": 0.5}) * 2
+    with pytest.raises(ValueError, match="given twice"):
+        plot_keystroke_savings(twice, tmp_path / "k.png")
+    with pytest.raises(ValueError, match="needs system, kind and savings"):
+        plot_keystroke_savings([{"system": "model", "kind": "fiction"}], tmp_path / "k.png")
+    assert not list(tmp_path.iterdir())
+
+
 def test_empty_input_is_refused(tmp_path):
     with pytest.raises(ValueError):
         plot_accuracy_by_gap({}, tmp_path / "a.png")
@@ -83,4 +113,6 @@ def test_empty_input_is_refused(tmp_path):
         plot_gradient_norms({}, tmp_path / "c.png")
     with pytest.raises(ValueError):
         plot_gradient_norms({"all zero": {0: 0.0, 1: 0.0}}, tmp_path / "c.png")
+    with pytest.raises(ValueError):
+        plot_keystroke_savings([], tmp_path / "d.png")
     assert not list(tmp_path.iterdir())  # nothing half-written

@@ -285,8 +285,9 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     out = tmp_path / "out" / "result.json"
     main(["--models-dir", str(tiny_models_dir), "--lambada", str(lambada), "--lambada-limit", "2",
           "--keystrokes", str(typed), "--keystroke-words", "8", "--perplexity", str(typed), "--json", str(out),
-          "--ngram-corpus", str(typed), "--last-word"])
+          "--ngram-corpus", str(typed), "--last-word", "--plot", str(tmp_path / "keys.png")])
     result = json.loads(out.read_text())
+    assert (tmp_path / "keys.png").read_bytes()[:4] == b"\x89PNG"
     assert result["version"] == load_latest(tiny_models_dir).version
     assert result["systems"] == ["model", "5-gram + recency"]  # the tiny version has no cache settings
     assert [(lam["system"], lam["ranking"] == "next word") for lam in result["lambada"]] == [

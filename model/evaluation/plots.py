@@ -1,4 +1,4 @@
-"""Figures for the docs: accuracy by gap, training curves, gradient norms by distance.
+"""Figures for the docs: accuracy by gap, training curves, gradient norms by distance, keystrokes saved.
 
 Drawn with matplotlib's object-oriented API on the Agg canvas: no pyplot, no global state, no
 display needed (safe in a server, a test, or a headless container). Each function writes one
@@ -6,10 +6,16 @@ PNG at about 120 dpi (tens of KB) and raises ValueError when it is given nothing
 
     from model.evaluation.plots import plot_accuracy_by_gap
     plot_accuracy_by_gap({"lstm": json.load(open("eval_lstm.json")), "rnn": ...}, Path("docs/gap.png"))
+
+    python -m model.evaluation.plots keystrokes RESULT.json [MORE.json ...] --out keystrokes.png
+        # keystrokes saved by system and text, from real_text's JSON (systems run apart, merged)
 """
 from __future__ import annotations
 
+import argparse
+import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -159,3 +165,53 @@ def plot_gradient_norms(
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small", loc="best")
     _save(fig, out)
+
+
+def plot_keystroke_savings(rows: Sequence[dict], out: Path,
+                           title: str = "Keystrokes saved with 3 suggestions (higher is better)") -> None:
+    """rows: model/evaluation/real_text.py's "keystrokes" entries ({"system", "kind", "savings", ...}); one
+    group of bars per text (kind), one bar per system in the order first met, each labelled with its value."""
+    table: dict[str, dict[str, float]] = {}  # system → kind → savings
+    kinds: list[str] = []
+    for row in rows:
+        try:
+            system, kind, savings = str(row["system"]), str(row["kind"]), float(row["savings"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"a keystroke row needs system, kind and savings ({e}): {row!r}") from None
+        if kind in table.get(system, {}):
+            raise ValueError(f"{system} on {kind} is given twice")
+        table.setdefault(system, {})[kind] = savings
+        kinds += [kind] if kind not in kinds else []
+    if not table:
+        raise ValueError("no keystroke rows to plot")
+    fig = _figure()
+    ax = fig.add_subplot()
+    width = 0.8 / len(table)
+    for i, (system, by_kind) in enumerate(table.items()):
+        xs = [k + (i - (len(table) - 1) / 2) * width for k, kind in enumerate(kinds) if kind in by_kind]
+        ys = [by_kind[kind] for kind in kinds if kind in by_kind]
+        bars = ax.bar(xs, ys, width=width * 0.95, color=f"C{i % 10}", label=system)
+        ax.bar_label(bars, labels=[f"{y:.3f}" for y in ys], fontsize=5.5, padding=1)
+    ax.set_xticks(range(len(kinds)), kinds)
+    ax.set_ylim(0, min(1.0, max(v for by_kind in table.values() for v in by_kind.values()) * 1.3))  # room for the legend
+    ax.set_ylabel("keystrokes saved (1 - typed / letters and spaces)")
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", ncol=min(len(table), 4))
+    _save(fig, out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m model.evaluation.plots", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="figure", required=True)
+    keys = sub.add_parser("keystrokes", help="keystrokes saved by system and text, from real_text JSON files")
+    keys.add_argument("results", type=Path, nargs="+", help="real_text --json files (their keystroke rows are merged)")
+    keys.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    a = p.parse_args(argv)
+    rows = [row for path in a.results for row in json.loads(path.read_text()).get("keystrokes", [])]
+    plot_keystroke_savings(rows, a.out)
+    print(f"wrote {a.out} ({len(rows)} rows from {len(a.results)} files)")
+
+
+if __name__ == "__main__":
+    main()

@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--perplexity", type=Path, nargs="*", default=[], help="plain text files to score (whole file read)")
     p.add_argument("--per-article", action="store_true", help="reset the state at each WikiText article heading")
     p.add_argument("--json", type=Path, help="write the result here")
+    p.add_argument("--plot", type=Path, metavar="PNG", help="draw the keystrokes saved, by system and text, here")
     p.add_argument("--threads", type=int, default=1, help="torch threads (one state at a time: more rarely help)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -223,6 +224,11 @@ def main(argv: list[str] | None = None) -> None:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {a.json}")
+    if a.plot and result["keystrokes"]:
+        from model.evaluation.plots import plot_keystroke_savings  # matplotlib is needed for the figure only
+
+        plot_keystroke_savings(result["keystrokes"], a.plot)
+        print(f"wrote {a.plot}")
 
 
 if __name__ == "__main__":
