@@ -11,6 +11,7 @@ from model.evaluation.plots import (
     plot_accuracy_by_gap,
     plot_gradient_norms,
     plot_keystroke_savings,
+    plot_savings_by_distance,
     plot_training_curve,
 )
 
@@ -96,6 +97,30 @@ def test_keystroke_savings_refuses_rows_it_cannot_place(tmp_path):
     with pytest.raises(ValueError, match="needs system, kind and savings"):
         plot_keystroke_savings([{"system": "model", "kind": "fiction"}], tmp_path / "k.png")
     assert not list(tmp_path.iterdir())
+
+
+def with_distances(system: str, kind: str, savings: list[float | None]) -> dict:
+    labels = ["new", "1-10", "11-100", "101-1000", ">1000"]
+    return {"system": system, "kind": kind, "savings": 0.5,
+            "by_distance": [{"distance": d, "words": 10, "savings": v} for d, v in zip(labels, savings)]}
+
+
+def test_savings_by_distance(tmp_path, capsys):
+    rows = [with_distances("model + cache", "fiction", [0.4, 0.8, 0.7, 0.6, None]),  # an empty group: no point
+            with_distances("Presage", "fiction", [0.3, 0.7, 0.5, 0.4, 0.4]),
+            with_distances("model + cache", "dialogue", [0.5, 0.9, 0.8, 0.7, 0.6])]
+    result = tmp_path / "run.json"
+    result.write_text(json.dumps({"keystrokes": rows}))
+    main(["distance", str(result), "--kind", "dialogue", "--out", str(tmp_path / "far.png")])
+    assert_small_png(tmp_path / "far.png")
+    plot_savings_by_distance(rows, tmp_path / "first.png")  # no kind: the first text met
+    assert_small_png(tmp_path / "first.png")
+    with pytest.raises(ValueError, match="for 'wikitext'"):
+        plot_savings_by_distance(rows, tmp_path / "none.png", kind="wikitext")
+    other = with_distances("5-gram", "fiction", [0.1, 0.2])
+    with pytest.raises(ValueError, match="distance groups differ"):
+        plot_savings_by_distance([rows[0], other], tmp_path / "mixed.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["far.png", "first.png", "run.json"]
 
 
 def test_empty_input_is_refused(tmp_path):

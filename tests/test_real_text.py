@@ -11,7 +11,13 @@ import pytest
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import load_latest
-from model.evaluation.keystrokes import count_keystrokes, keystroke_savings, typing_steps, word_keystrokes
+from model.evaluation.keystrokes import (
+    count_keystrokes,
+    keystroke_savings,
+    placed_keystrokes,
+    typing_steps,
+    word_keystrokes,
+)
 from model.evaluation.lambada import (
     LastWord,
     is_known_word,
@@ -197,6 +203,22 @@ def test_words_passed_over_are_not_shown_again_for_the_same_word():
     assert count_keystrokes(typing).per_word == (2, 1)
 
 
+def test_each_word_is_placed_by_how_far_back_it_was_last_written_in_its_document(predictor):
+    documents = [["the dog saw the cat . The dog ran"], ["the end"]]
+    placed = placed_keystrokes(NeuralTypist(predictor), documents)
+    assert placed.words == ("the", "dog", "saw", "the", "cat", "The", "dog", "ran", "the", "end")
+    assert placed.distances == (None, None, None, 3, None, 2, 5, None, None, None)  # each document afresh
+    assert placed.count == count_keystrokes(typing_steps(NeuralTypist(predictor), documents))
+    groups = placed.by_distance(edges=(0, 2, 4))
+    assert [(g["distance"], g["words"]) for g in groups] == [("new", 7), ("1-2", 1), ("3-4", 1), (">4", 1)]
+    assert sum(g["keystrokes"] for g in groups) == placed.count.keystrokes
+    assert sum(g["letters_and_spaces"] for g in groups) == placed.count.letters_and_spaces
+    dog = groups[3]  # the second "dog": its own keystrokes, over its 3 letters and a space
+    assert dog["keystrokes"] == placed.count.per_word[6] and dog["savings"] == round(1 - dog["keystrokes"] / 4, 4)
+    assert placed.by_distance(edges=(0, 100))[2] == {"distance": ">100", "words": 0, "keystrokes": 0,
+                                                      "letters_and_spaces": 0, "savings": None}
+
+
 def test_word_keystrokes_when_nothing_is_suggested():
     assert word_keystrokes("Zebrafish", lambda prefix, passed_over=(): []) == 10
 
@@ -295,6 +317,7 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     for lam in result["lambada"]:
         assert lam["n"] == 2 and lam["k"] == 5 and set(lam) >= {"top1", "topk", "oov_share", "path", "system"}
     assert [ks["system"] for ks in result["keystrokes"]] == result["systems"]
+    assert [g["distance"] for g in result["keystrokes"][0]["by_distance"]] == ["new", "1-10", "11-100", "101-1000", ">1000"]
     for ks in result["keystrokes"]:
         assert ks["words"] == 8 and ks["letters_and_spaces"] == 3 + 6 + 3 + 2 + 3 + 3 + 3 + 6 + 8
         assert 0 <= ks["savings"] < 1 and ks["suggestions"] == 3 and ks["kind"] == "plain"
@@ -302,6 +325,7 @@ def test_cli_writes_json(tiny_models_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| model | LAMBADA top-1 |" in printed and "| 5-gram + recency | keystroke savings, 3 suggestions |" in printed
     assert "| model, ranked as the last word | LAMBADA top-1 |" in printed
+    assert "| model | plain | " in printed and "new to the document" in printed  # savings by distance
 
 
 # ---------------------------------------------------------------- documents, the cache and the baseline

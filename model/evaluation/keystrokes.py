@@ -86,6 +86,78 @@ def typing_steps(typist: Typist, documents: Iterable[Sequence[str]], n_suggestio
             typist.feed([eos], [None])
 
 
+# Bucket edges, in words back to where the word was last written in its document: (0, 1] is the word
+# just before, ..., (1000, inf) beyond most documents' cache window (W tokens, ~0.85 W words).
+DISTANCE_EDGES = (0, 10, 100, 1000)
+
+
+class _Documents:
+    """A typist that counts the documents started, so the words typed can be placed in theirs."""
+
+    def __init__(self, typist: Typist) -> None:
+        self.typist, self.started = typist, 0
+
+    def start(self) -> None:
+        self.started += 1
+        self.typist.start()
+
+    def __getattr__(self, name: str):
+        return getattr(self.typist, name)
+
+
+@dataclass(frozen=True)
+class PlacedKeystrokes:
+    """A keystroke count, with each word typed and how many words back it was last written in its
+    document (case-insensitive; None: not before in it)."""
+    count: KeystrokeCount
+    words: tuple[str, ...]
+    distances: tuple[int | None, ...]
+
+    def by_distance(self, edges: Sequence[int] = DISTANCE_EDGES) -> list[dict]:
+        """Keystroke savings of the words grouped by distance: "new" (not written before), then (0, e1],
+        (e1, e2], ..., beyond the last edge. Each group: its label, words, keystrokes, letters and spaces,
+        savings (None for an empty group)."""
+        bounds = [*edges, None]
+        groups = [("new", None, None)] + [(f"{lo + 1}-{hi}" if hi is not None else f">{lo}", lo, hi)
+                                          for lo, hi in zip(bounds[:-1], bounds[1:])]
+        rows = []
+        for label, lo, hi in groups:
+            picked = [i for i, d in enumerate(self.distances)
+                      if (d is None if lo is None else d is not None and d > lo and (hi is None or d <= hi))]
+            full = sum(len(self.words[i]) + 1 for i in picked)
+            typed = sum(self.count.per_word[i] for i in picked)
+            rows.append({"distance": label, "words": len(picked), "keystrokes": typed, "letters_and_spaces": full,
+                         "savings": round(1 - typed / full, 4) if full else None})
+        return rows
+
+
+def placed_keystrokes(typist: Typist, documents: Iterable[Sequence[str]], n_suggestions: int = 3,
+                      max_words: int | None = None, words_per_document: int | None = None,
+                      repeat: bool = False) -> PlacedKeystrokes:
+    """count_keystrokes over typing_steps (the same count), each word placed in its document."""
+    counting = _Documents(typist)
+    words: list[str] = []
+    distances: list[int | None] = []
+    last_seen: dict[str, int] = {}
+    document = 0
+
+    def placed() -> Iterator[tuple[str, Suggest]]:
+        nonlocal document
+        in_document = 0
+        for word, suggest in typing_steps(counting, documents, n_suggestions, max_words, words_per_document):
+            if counting.started != document:  # a new document: its words start afresh
+                document, in_document = counting.started, 0
+                last_seen.clear()
+            before = last_seen.get(word.lower())
+            distances.append(None if before is None else in_document - before)
+            last_seen[word.lower()] = in_document
+            in_document += 1
+            words.append(word)
+            yield word, suggest
+    count = count_keystrokes(placed(), repeat)
+    return PlacedKeystrokes(count, tuple(words), tuple(distances))
+
+
 def keystroke_savings(typist: Typist | Predictor, text: str | Sequence[str], n_suggestions: int = 3,
                       max_words: int | None = None, repeat: bool = False) -> KeystrokeCount:
     """Keystroke count of typing `text` (a string, or its lines: one document) with `n_suggestions`

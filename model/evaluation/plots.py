@@ -9,6 +9,8 @@ PNG at about 120 dpi (tens of KB) and raises ValueError when it is given nothing
 
     python -m model.evaluation.plots keystrokes RESULT.json [MORE.json ...] --out keystrokes.png
         # keystrokes saved by system and text, from real_text's JSON (systems run apart, merged)
+    python -m model.evaluation.plots distance RESULT.json [MORE.json ...] --kind fiction --out far.png
+        # keystrokes saved by how far back each word was last written in its document, per system
 """
 from __future__ import annotations
 
@@ -201,15 +203,51 @@ def plot_keystroke_savings(rows: Sequence[dict], out: Path,
     _save(fig, out)
 
 
+def plot_savings_by_distance(rows: Sequence[dict], out: Path, kind: str | None = None,
+                             title: str = "Keystrokes saved by how far back the word was last written") -> None:
+    """rows: real_text's "keystrokes" entries with "by_distance" groups; one line per system (for the text
+    `kind`, or the first text met), x the distance groups in order ("new to the document" first), y the
+    savings of the words in each group; each point labelled with its number of words at the first system."""
+    picked = [r for r in rows if r.get("by_distance") and (kind is None or r.get("kind") == kind)]
+    if not picked:
+        raise ValueError(f"no keystroke rows with savings by distance{f' for {kind!r}' if kind else ''}")
+    kind = kind or picked[0]["kind"]
+    picked = [r for r in picked if r["kind"] == kind]
+    labels = [g["distance"] for g in picked[0]["by_distance"]]
+    fig = _figure()
+    ax = fig.add_subplot()
+    for i, row in enumerate(picked):
+        if [g["distance"] for g in row["by_distance"]] != labels:
+            raise ValueError(f"{row['system']}: its distance groups differ from {picked[0]['system']}'s")
+        points = [(x, g["savings"]) for x, g in enumerate(row["by_distance"]) if g["savings"] is not None]
+        ax.plot(*zip(*points), marker="o", markersize=5, color=f"C{i % 10}", label=str(row["system"]))
+    names = ["new to the\ndocument" if label == "new" else f"{label}\nwords back" for label in labels]
+    counts = [f"{g['words']:,} words" for g in picked[0]["by_distance"]]
+    ax.set_xticks(range(len(labels)), [f"{n}\n({c})" for n, c in zip(names, counts)], fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("keystrokes saved on those words")
+    ax.set_title(f"{title}: {kind}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    _save(fig, out)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m model.evaluation.plots", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
     keys = sub.add_parser("keystrokes", help="keystrokes saved by system and text, from real_text JSON files")
     keys.add_argument("results", type=Path, nargs="+", help="real_text --json files (their keystroke rows are merged)")
     keys.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    far = sub.add_parser("distance", help="keystrokes saved by how far back the word was last written, per system")
+    far.add_argument("results", type=Path, nargs="+", help="real_text --json files (their keystroke rows are merged)")
+    far.add_argument("--kind", help="the text to draw (fiction, wikitext, ...; default: the first)")
+    far.add_argument("--out", type=Path, required=True, help="the PNG to write")
     a = p.parse_args(argv)
     rows = [row for path in a.results for row in json.loads(path.read_text()).get("keystrokes", [])]
-    plot_keystroke_savings(rows, a.out)
+    if a.figure == "keystrokes":
+        plot_keystroke_savings(rows, a.out)
+    else:
+        plot_savings_by_distance(rows, a.out, a.kind)
     print(f"wrote {a.out} ({len(rows)} rows from {len(a.results)} files)")
 
 

@@ -29,7 +29,7 @@ import torch
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import LoadedModel, load_latest, load_version
-from model.evaluation.keystrokes import count_keystrokes, typing_steps
+from model.evaluation.keystrokes import placed_keystrokes
 from model.evaluation.lambada import LastWord, last_word_passages, score_lambada, unpredictable_locally
 from model.evaluation.scoring import evaluate_split
 from model.evaluation.texts import DOCUMENT_KINDS, document_source, read_documents, read_lambada, read_lines, split_articles
@@ -77,13 +77,14 @@ def evaluate(systems: dict[str, Typist], lambada: Path | None, lambada_limit: in
                                           "ranking": "next word" if ranking is None else ranking.as_json()})
         if keystroke_words > 0:
             for kind, path in keystrokes:
-                count = count_keystrokes(typing_steps(typist, read_documents(kind, path), n_suggestions,
-                                                      keystroke_words, words_per_document), repeat)
+                placed = placed_keystrokes(typist, read_documents(kind, path), n_suggestions, keystroke_words,
+                                           words_per_document, repeat)
+                count = placed.count
                 result["keystrokes"].append({
                     "system": name, "kind": kind, "path": str(path), "savings": round(count.savings, 4),
                     "keystrokes": count.keystrokes, "letters_and_spaces": count.letters_and_spaces,
                     "words": count.words, "suggestions": n_suggestions, "words_per_document": words_per_document,
-                    "passed_over_shown_again": repeat})
+                    "passed_over_shown_again": repeat, "by_distance": placed.by_distance()})
     if perplexity:
         result["perplexity"] = [text_perplexity(first.predictor, path, per_article) for path in perplexity]
     return result
@@ -108,6 +109,20 @@ def markdown_table(result: dict) -> str:
         rows.append(f"| model | perplexity ({scope}) | {Path(pp['path']).name}, {pp['tokens']} tokens, "
                     f"<unk> {pp['unk_share']:.2%} | {pp['perplexity']:.2f} |")
     return "\n".join(rows)
+
+
+def distance_table(result: dict) -> str:
+    """Keystrokes saved by how far back each word was last written in its document (words), per system and text."""
+    rows = result.get("keystrokes", [])
+    if not rows or "by_distance" not in rows[0]:
+        return ""
+    labels = [group["distance"] for group in rows[0]["by_distance"]]
+    lines = ["| system | text | " + " | ".join(f"{label} words back" if label != "new" else "new to the document"
+                                              for label in labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for ks in rows:
+        cells = [f"{g['savings']:.3f} ({g['words']})" if g["savings"] is not None else "-" for g in ks["by_distance"]]
+        lines.append(f"| {ks['system']} | {ks['kind']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def cache_override(spec: str) -> tuple[str, float | int | bool]:
@@ -220,6 +235,9 @@ def main(argv: list[str] | None = None) -> None:
         result["recency"] = {**asdict(systems["5-gram + recency"].recency), "tuning": recency_tuning}
     print(f"model {loaded.version}, cache {predictor.cache_settings}")
     print(markdown_table(result))
+    if distance_table(result):
+        print("\nKeystrokes saved by how far back the word was last written (savings, words):")
+        print(distance_table(result))
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(result, indent=2) + "\n")
