@@ -87,8 +87,8 @@ def typing_steps(typist: Typist, documents: Iterable[Sequence[str]], n_suggestio
 
 
 # Bucket edges, in words back to where the word was last written in its document: (0, 1] is the word
-# just before, ..., (1000, inf) beyond most documents' cache window (W tokens, ~0.85 W words).
-DISTANCE_EDGES = (0, 10, 100, 1000)
+# just before, ..., (2000, inf) beyond any cache window we serve (W = 2,000 tokens, punctuation included).
+DISTANCE_EDGES = (0, 10, 100, 1000, 2000)
 
 
 class _Documents:
