@@ -224,7 +224,8 @@ def plot_savings_by_distance(rows: Sequence[dict], out: Path, kind: str | None =
     names = ["new to the\ndocument" if label == "new" else f"{label}\nwords back" for label in labels]
     counts = [f"{g['words']:,} words" for g in picked[0]["by_distance"]]
     ax.set_xticks(range(len(labels)), [f"{n}\n({c})" for n, c in zip(names, counts)], fontsize=7)
-    ax.set_ylim(0, 1)
+    values = [g["savings"] for row in picked for g in row["by_distance"] if g["savings"] is not None]
+    ax.set_ylim(max(0.0, min(values) - 0.05), min(1.0, max(values) + 0.05))  # the gaps between systems are points
     ax.set_ylabel("keystrokes saved on those words")
     ax.set_title(f"{title}: {kind}")
     ax.grid(True, alpha=0.3)
