@@ -17,6 +17,9 @@ In Python:
     first = client.predict("I grew up in France. I speak", k=3)
     more = client.predict("fluent", k=3, state=first["state"])   # only the new words
     client.generate("Once upon a time", max_words=30, seed=1)["text"]
+    doc = Document(client, k=3)                 # or let it keep the token, as the page does:
+    doc.suggest("I grew up in France. I speak fl")   # send the whole text each time; it sends
+                                                     # the new words, and all of it when the token is stale
 
 Methods return the API's JSON as dicts. Every failure is a NextwordError carrying `status`, `code`
 and `message`: the API's own for an error answer; `status` None and code "unreachable" or
@@ -141,6 +144,47 @@ class Client:
         if not response.ok:
             raise _api_error(response)
         return response
+
+
+# Answers that mean the state token is no good any more (another model version, older than the
+# service accepts, or signed by a server with another secret): the whole text is sent again.
+STALE_STATE = frozenset({"state_model_mismatch", "state_expired", "invalid_state"})
+
+
+class Document:
+    """A text being typed, sent as the page sends it: `suggest(text)` takes the whole text so far; the
+    text up to its last whitespace is read, the word after it is the prefix being completed. Only
+    what was added since the last answer is sent, with that answer's state token, while the text
+    still starts with what the token stands for; after an edit to earlier text, or an answer that the
+    token is stale (STALE_STATE), the whole text is sent once more (`resent` counts those).
+
+        doc = Document(Client(), k=3)
+        doc.suggest("I grew up in France. I speak fl")   # the whole text, the first time
+        doc.suggest("I grew up in France. I speak fluent ")  # only "fl..." → "fluent ", with the token
+    """
+
+    def __init__(self, client: Client, k: int = 5, cache: bool | None = None) -> None:
+        self.client, self.k, self.cache = client, k, cache
+        self.read = ""  # the text the saved token stands for (empty: none saved)
+        self.state: str | None = None
+        self.resent = 0
+
+    def suggest(self, text: str, exclude: list[str] | None = None) -> dict:
+        """The API's predict answer after `text` (the words passed over for the word being typed in
+        `exclude`). A text with no whitespace yet has nothing to read: the API's 422 empty_prompt."""
+        cut = max(text.rfind(c) for c in " \t\n\r") + 1
+        read, prefix = text[:cut], text[cut:] or None
+        incremental = self.state is not None and read.startswith(self.read)
+        try:
+            answer = self.client.predict(read[len(self.read):] if incremental else read, self.k, prefix,
+                                         self.state if incremental else None, self.cache, exclude)
+        except NextwordError as e:
+            if not incremental or e.code not in STALE_STATE:
+                raise
+            self.resent += 1
+            answer = self.client.predict(read, self.k, prefix, None, self.cache, exclude)
+        self.read, self.state = read, answer["state"]
+        return answer
 
 
 def _without_none(**fields) -> dict:

@@ -17,7 +17,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
-from service.client import Client, NextwordError
+from service.client import Client, Document, NextwordError
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token"
@@ -79,6 +79,49 @@ def test_predict_prefix_and_state(client):
     assert continued["predictions"][0]["word"] == "French"
     for a, b in zip(continued["predictions"], whole["predictions"]):
         assert abs(a["probability"] - b["probability"]) < 1e-4
+
+
+def sent_bodies(client: Client) -> list[dict]:
+    """Record the JSON body of each request the client sends."""
+    bodies: list[dict] = []
+    send = client.session.request
+
+    def recorded(method, url, **kwargs):
+        bodies.append(kwargs.get("json"))
+        return send(method, url, **kwargs)
+
+    client.session.request = recorded
+    return bodies
+
+
+def test_a_document_sends_only_the_new_words_and_answers_as_the_whole_text(client):
+    doc = Document(client, k=3)
+    bodies = sent_bodies(client)
+    doc.suggest("I grew up in France. I speak fl")
+    assert bodies[-1] == {"prompt": "I grew up in France. I speak ", "k": 3, "prefix": "fl"}
+    answer = doc.suggest("I grew up in France. I speak fluent ")
+    assert bodies[-1] == {"prompt": "fluent ", "k": 3, "state": bodies[-1]["state"]} and bodies[-1]["state"]
+    whole = client.predict("I grew up in France. I speak fluent", k=3)
+    assert [p["word"] for p in answer["predictions"]] == [p["word"] for p in whole["predictions"]] != []
+    assert answer["predictions"][0]["word"] == "French"
+    # An edit to earlier text: the token no longer stands for its start, so the whole text goes.
+    doc.suggest("I grew up in Spain. I speak fluent ")
+    assert bodies[-1] == {"prompt": "I grew up in Spain. I speak fluent ", "k": 3}
+    assert doc.resent == 0
+
+
+def test_a_document_whose_token_is_stale_sends_the_whole_text_once_more(client):
+    doc = Document(client, k=3)
+    doc.suggest("the clouds are ")
+    doc.state = doc.state[:-8] + ("A" if doc.state[-8] != "A" else "B") + doc.state[-7:]  # as a restarted server sees it
+    bodies = sent_bodies(client)
+    answer = doc.suggest("the clouds are in the ")
+    assert [b.get("state") is not None for b in bodies] == [True, False]  # refused (422 invalid_state), then whole
+    assert bodies[-1]["prompt"] == "the clouds are in the " and doc.resent == 1
+    assert answer["predictions"][0]["word"] == "sky"
+    with pytest.raises(NextwordError) as refused:  # any other error is the caller's to see
+        Document(client).suggest("Fr")
+    assert (refused.value.status, refused.value.code) == (422, "empty_prompt")
 
 
 def test_batch_and_generate(client):
