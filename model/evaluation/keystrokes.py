@@ -6,6 +6,8 @@ word and passed over (the typist typed on) is not shown again for it: the next l
 other words (`repeat=True`: the plain top k at every letter, as sessions up to 9 measured).
 Savings = 1 - keystrokes / (letters + spaces). Punctuation is neither typed nor counted, but it is fed
 to the model as context, as the tokenizer splits it; every line ends with <eos>, as in training.
+placed_keystrokes gives the same count with each word placed by how far back it was last written in
+its document, to show where a document cache saves keystrokes (`by_distance`).
 """
 from __future__ import annotations
 
