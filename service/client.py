@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -151,39 +152,47 @@ class Client:
 STALE_STATE = frozenset({"state_model_mismatch", "state_expired", "invalid_state"})
 
 
+# The word being typed at the end of a text, as the page finds it: letters, digits, marks and inner apostrophes.
+WORD_AT_END = re.compile(r"[\w\u0300-\u036f]+(?:['’][\w\u0300-\u036f]*)*$")
+
+
 class Document:
     """A text being typed, sent as the page sends it: `suggest(text)` takes the whole text so far; the
-    text up to its last whitespace is read, the word after it is the prefix being completed. Only
-    what was added since the last answer is sent, with that answer's state token, while the text
-    still starts with what the token stands for; after an edit to earlier text, or an answer that the
-    token is stale (STALE_STATE), the whole text is sent once more (`resent` counts those).
+    word at its end is the prefix being completed, the text before it is read. Only what was added
+    since the last answer is sent, with the token of the last answer whose text ended at whitespace (a
+    word cut in two would read as two words), while the text still starts with what that token stands
+    for; after an edit to earlier text, or an answer that the token is stale (STALE_STATE), the whole
+    text is sent once more (`resent` counts those).
 
         doc = Document(Client(), k=3)
         doc.suggest("I grew up in France. I speak fl")   # the whole text, the first time
-        doc.suggest("I grew up in France. I speak fluent ")  # only "fl..." → "fluent ", with the token
+        doc.suggest("I grew up in France. I speak fluent ")  # only "fluent ", with the token
     """
 
     def __init__(self, client: Client, k: int = 5, cache: bool | None = None) -> None:
         self.client, self.k, self.cache = client, k, cache
-        self.read = ""  # the text the saved token stands for (empty: none saved)
+        self.read = ""  # the text the kept token stands for
         self.state: str | None = None
         self.resent = 0
 
     def suggest(self, text: str, exclude: list[str] | None = None) -> dict:
         """The API's predict answer after `text` (the words passed over for the word being typed in
-        `exclude`). A text with no whitespace yet has nothing to read: the API's 422 empty_prompt."""
-        cut = max(text.rfind(c) for c in " \t\n\r") + 1
-        read, prefix = text[:cut], text[cut:] or None
+        `exclude`). A text with no word before the one being typed: the API's 422 empty_prompt."""
+        typed = WORD_AT_END.search(re.search(r"\S*$", text).group())
+        prefix = typed.group() if typed else ""
+        read = text[: len(text) - len(prefix)]
         incremental = self.state is not None and read.startswith(self.read)
         try:
-            answer = self.client.predict(read[len(self.read):] if incremental else read, self.k, prefix,
+            answer = self.client.predict(read[len(self.read):] if incremental else read, self.k, prefix or None,
                                          self.state if incremental else None, self.cache, exclude)
         except NextwordError as e:
             if not incremental or e.code not in STALE_STATE:
                 raise
             self.resent += 1
-            answer = self.client.predict(read, self.k, prefix, None, self.cache, exclude)
-        self.read, self.state = read, answer["state"]
+            self.read, self.state = "", None
+            answer = self.client.predict(read, self.k, prefix or None, None, self.cache, exclude)
+        if read[-1:].isspace():
+            self.read, self.state = read, answer["state"]
         return answer
 
 

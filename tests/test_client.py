@@ -104,6 +104,13 @@ def test_a_document_sends_only_the_new_words_and_answers_as_the_whole_text(clien
     whole = client.predict("I grew up in France. I speak fluent", k=3)
     assert [p["word"] for p in answer["predictions"]] == [p["word"] for p in whole["predictions"]] != []
     assert answer["predictions"][0]["word"] == "French"
+    # A text that ends inside a word or on punctuation: its token is not kept (a word cut in two would
+    # read as two words), the next answer still continues from "...fluent ".
+    kept = doc.state
+    doc.suggest("I grew up in France. I speak fluent French.")
+    assert bodies[-1] == {"prompt": "French.", "k": 3, "state": kept} and doc.state == kept
+    doc.suggest("I grew up in France. I speak fluent French. It")
+    assert bodies[-1] == {"prompt": "French. ", "k": 3, "state": kept, "prefix": "It"}
     # An edit to earlier text: the token no longer stands for its start, so the whole text goes.
     doc.suggest("I grew up in Spain. I speak fluent ")
     assert bodies[-1] == {"prompt": "I grew up in Spain. I speak fluent ", "k": 3}
