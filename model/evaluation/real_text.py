@@ -235,9 +235,9 @@ def main(argv: list[str] | None = None) -> None:
         result["recency"] = {**asdict(systems["5-gram + recency"].recency), "tuning": recency_tuning}
     print(f"model {loaded.version}, cache {predictor.cache_settings}")
     print(markdown_table(result))
-    if distance_table(result):
-        print("\nKeystrokes saved by how far back the word was last written (savings, words):")
-        print(distance_table(result))
+    by_distance = distance_table(result)
+    if by_distance:
+        print(f"\nKeystrokes saved by how far back the word was last written (savings, words):\n{by_distance}")
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(result, indent=2) + "\n")
