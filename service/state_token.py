@@ -138,7 +138,7 @@ class StateSigner:
         return base64.urlsafe_b64encode(payload + mac).rstrip(b"=").decode("ascii"), mac
 
     def decode(self, token: str, served_version: str) -> np.ndarray:
-        """token → (parts, layers, 1, hidden) float32 array; raises InvalidStateToken or StateFromOtherModel.
+        """token → (parts, layers, 1, hidden) float32 array; raises InvalidStateToken, StateExpired or StateFromOtherModel.
         A token with a recipe gives its current state (the recipe is for open())."""
         return self.open(token, served_version).state
 
