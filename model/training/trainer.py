@@ -334,8 +334,9 @@ def curriculum_batches(lengths: list[int], cfg: TrainConfig, rng: random.Random,
 def make_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    # Fused Adam on a GPU: one kernel for all parameters instead of a few per tensor.
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, **({"fused": True} if device.type == "cuda" else {}))
+    # Fused Adam: one kernel for all parameters instead of a few per tensor. On the CPU too: there torch's
+    # default loop took ~65 ms a step for the english model's 14M parameters, fused ~11 (docs/benchmarks.md).
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
 
 
 class _PhaseMeter:
