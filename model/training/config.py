@@ -90,7 +90,7 @@ class TrainConfig:
                                   "docs/benchmarks.md)")
     tune_cache: bool = option(False, "after training, tune the document cache's weight, flatness and window on the "
                                      "validation split and save them with the version (model/cache.py)")
-    cache_tune_tokens: int = option(100_000, "validation tokens the cache is tuned on at most")
+    cache_tune_tokens: int = option(100_000, "validation tokens the cache is tuned on at most (0: the whole validation split)")
     evaluate: bool = option(False, "after saving, measure long-range accuracy by gap (python -m model.evaluation; "
                                    "report in data/eval/)", run=True)
 
