@@ -11,9 +11,21 @@ in model/evaluation/. Nothing here imports Flask; `__all__` is exactly what serv
 """
 from model.cache import DocumentCache, LocalRows, chain_digests, rows_capacity, seed_digest, write_rows
 from model.checkpoint import CheckpointError, list_versions, load_version, share_weights
-from model.predict import GREEDY_BELOW_TEMPERATURE, EmptyPromptError, Predictor
 from model.quantize import quantize_int8
 from model.rnn_lm import State
+
+# The Predictor's names are imported when first asked for, not here: `python -m model.predict` runs that
+# module as __main__, and runpy warns when the package has already imported it under its own name.
+_FROM_PREDICT = ("GREEDY_BELOW_TEMPERATURE", "EmptyPromptError", "Predictor")
+
+
+def __getattr__(name: str):
+    if name in _FROM_PREDICT:
+        from model import predict
+
+        return getattr(predict, name)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")
+
 
 __all__ = [
     "GREEDY_BELOW_TEMPERATURE", "CheckpointError", "DocumentCache", "EmptyPromptError", "LocalRows", "Predictor", "State",
