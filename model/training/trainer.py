@@ -75,7 +75,7 @@ class Trainer:
         self.step_module = self.cluster.wrap(LossStep(self.model), bool(self.model.config.adaptive_cutoffs))
         if cfg.compile:
             self.step_module = torch.compile(self.step_module, dynamic=True)  # windows vary in batch and length
-        self.optimizer = make_optimizer(cfg, self.model, self.device)
+        self.optimizer = make_optimizer(cfg, self.model)
         self.protected = torch.tensor([form in SPECIAL_TOKENS for form in tokenizer.display_forms])
         self.word_weights = answer_word_weights(cfg.corpus_dir, tokenizer)
         if self.word_weights is not None:
@@ -331,7 +331,7 @@ def curriculum_batches(lengths: list[int], cfg: TrainConfig, rng: random.Random,
         yield buckets[rng.randrange(eligible)]
 
 
-def make_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr)
     # Fused Adam: one kernel for all parameters instead of a few per tensor. On the CPU too: there torch's
