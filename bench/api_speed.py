@@ -15,6 +15,7 @@ alike. A cell's figures are the medians over its rounds; a ratio is the median o
 - stateless:   POST /v1/predict with a 50-word prompt;
 - incremental: one new word plus a state token obtained beforehand, after 10 and after 1,000
                words of history (the token is reused: the server keeps nothing between requests).
+               Histories repeat a short paragraph unless --history-text gives a real text.
 - a letter:    no new text, the token after the long history and a prefix, as the page sends the
                letters of the word being typed (PREFIXES round robin): with a document cache the
                worker ranks the mixture it kept for that token (service/document_cache.py).
@@ -62,6 +63,16 @@ def words(n: int) -> str:
     return " ".join(TEXT[i % len(TEXT)] for i in range(n))
 
 
+def use_history_text(path: Path, n: int) -> None:
+    """Take histories from the first words of a real text instead of the paragraph above: its window holds
+    hundreds of distinct words and some outside the vocabulary (the paragraph: ~50 words, all known),
+    which is what a document cache costs on a user's text."""
+    global TEXT
+    from model.evaluation.texts import read_lines  # .xz read as xz
+
+    TEXT = " ".join(read_lines(path, n)).split()[:n]
+
+
 def state_after(url: str, history_words: int) -> str | None:
     """The state token after `history_words` words, or None if the service gives none."""
     r = requests.post(url, json={"prompt": words(history_words), "k": 5}, timeout=30)
@@ -107,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--history", type=int, default=1000,
                    help="words of history of the long incremental cell (2,000: a document cache's whole window)")
+    p.add_argument("--history-text", type=Path,
+                   help="take the histories from this text (.xz read as xz) instead of a repeated paragraph, e.g. "
+                        "../shared/data/gutenberg-fiction/valid.txt.xz")
     args = p.parse_args(argv)
+    if args.history_text is not None:
+        use_history_text(args.history_text, max(args.history, 50))
 
     busy = cpu_busy(2.0)
     print(f"{os.cpu_count()} cores, {100 * busy:.0f}% busy over 2 s before the start"
