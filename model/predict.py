@@ -273,7 +273,7 @@ class Predictor:
         (any case: those a typist was shown for this word and passed over) are not offered."""
         if exclude:
             return without(self.top_words(state, k + len(exclude), prefix, cache), exclude, k)
-        if cache is not None and len(cache) and cache.settings.enabled:
+        if cache is not None and cache.pairs_in_use and cache.settings.enabled:
             parts = self.mixture_parts(state, cache)
             if parts is not None:
                 return self.top_from_parts(parts, k, prefix)
@@ -300,7 +300,7 @@ class Predictor:
         """What ranking the mixture after `state` needs (the model's probabilities and the cache's view),
         to be ranked by top_from_parts for any prefix; None where top_words does not use it (no numpy
         path, or an empty or disabled cache)."""
-        if self._numpy_top is None or not len(cache) or not cache.settings.enabled:
+        if self._numpy_top is None or not cache.pairs_in_use or not cache.settings.enabled:
             return None
         hidden = self._hidden(state)
         log_probs = self._numpy_top.log_probs(hidden)  # (V,) float32

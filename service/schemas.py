@@ -150,6 +150,8 @@ class CacheInfo(BaseModel):
     copy_unknown: bool = Field(description="words outside the vocabulary are offered as written in the text")
     entropy_scale: float = Field(description="S: the cache's share is λ·min(1, H/S), H the model's entropy in nats; "
                                              "0: always λ")
+    skip_latest: bool = Field(description="the pair of the word just read is left out of the cache (it could only "
+                                          "suggest that word again)")
 
 
 class Health(BaseModel):

@@ -25,7 +25,8 @@ def predictor(tiny_models_dir) -> Predictor:
 
 def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSettings) -> list[np.ndarray]:
     """The formula written out position by position, with the model run step by step in torch: for each
-    t ≥ 1, p(w) = (1-λ) p_model(w | h_t) + λ Σ_{t-W ≤ i ≤ t-1, x_{i+1}=w} exp(θ h_t·h_i) / Σ exp(θ h_t·h_i)."""
+    t ≥ 1, p(w) = (1-λ) p_model(w | h_t) + λ Σ_{t-W ≤ i ≤ t-1, x_{i+1}=w} exp(θ h_t·h_i) / Σ exp(θ h_t·h_i);
+    with skip_latest the sums stop at i = t-2, and where they are empty p is the model's."""
     model = predictor.model
     state, hidden, model_probs = None, [], []
     with torch.inference_mode():
@@ -40,7 +41,10 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
         if settings.entropy_scale > 0:  # λ_t = λ · min(1, H_t / S)
             entropy = -sum(p * math.log(p) for p in model_probs[t] if p > 0)
             lam = settings.weight * min(1.0, entropy / settings.entropy_scale)
-        entries = range(max(0, t - window), t)
+        entries = range(max(0, t - window), t - 1 if settings.skip_latest else t)
+        if not entries:
+            mixtures.append(model_probs[t])
+            continue
         scores = [math.exp(theta * float(hidden[t] @ hidden[i])) for i in entries]
         total = sum(scores)
         cache = np.zeros_like(model_probs[t])
@@ -51,8 +55,10 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
 
 
 @pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
-def test_cache_matches_the_formula_position_by_position(predictor, entropy_scale):
-    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, entropy_scale=entropy_scale)
+@pytest.mark.parametrize("skip_latest", [False, True])
+def test_cache_matches_the_formula_position_by_position(predictor, entropy_scale, skip_latest):
+    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, entropy_scale=entropy_scale,
+                             skip_latest=skip_latest)
     ids = predictor.encode(TEXT)
     assert len(ids) > 3 * settings.window  # the window must slide
     expected = reference_mixture(predictor, ids, settings)
@@ -198,6 +204,25 @@ def test_the_same_words_read_twice_from_one_snapshot_share_their_rows():
     assert other.keys[-1].tolist() == [8] * 4 and first.keys[-1].tolist() == [7] * 4
 
 
+def test_skipping_the_latest_pair_never_suggests_the_word_just_read_from_the_cache(predictor):
+    """With skip_latest the cache gives the word just read nothing from its own pair: on a two-word text
+    the cache has no pair in use and the mixture is the model's; the settings survive a round trip."""
+    skip = CacheSettings(weight=0.5, flatness=0.5, window=50, skip_latest=True)
+    keep = CacheSettings(weight=0.5, flatness=0.5, window=50)
+    assert CacheSettings.from_json(skip.as_json()) == skip
+    assert CacheSettings.from_json({k: v for k, v in skip.as_json().items() if k != "skip_latest"}) == keep
+    ids = predictor.encode("France Paris")
+    caches = {name: predictor.new_cache(s) for name, s in (("skip", skip), ("keep", keep))}
+    states = {name: predictor.read(ids, None, cache) for name, cache in caches.items()}
+    probs = predictor.next_word_probabilities(states["skip"]).numpy()
+    mixed = {name: caches[name].mix(probs, predictor._output(states[name]).numpy()) for name in caches}
+    assert len(caches["skip"]) == 1 and caches["skip"].pairs_in_use == 0
+    np.testing.assert_allclose(mixed["skip"].probs, probs, atol=1e-7)  # the model's, not (1-λ) of it
+    assert mixed["keep"].probs[ids[-1]] > 0.5 > mixed["skip"].probs[ids[-1]]  # the one pair: "Paris" again
+    assert [p.word for p in predictor.top_words(states["skip"], 3, cache=caches["skip"])] == \
+        [p.word for p in predictor.top_words(states["skip"], 3)]
+
+
 @pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError):
@@ -205,11 +230,13 @@ def test_settings_out_of_range_are_refused(bad):
 
 
 @pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
-def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_scale):
-    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False, entropy_scale=entropy_scale)
+@pytest.mark.parametrize("skip_latest", [False, True])
+def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_scale, skip_latest):
+    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False, entropy_scale=entropy_scale,
+                             skip_latest=skip_latest)
     ids = predictor.encode(TEXT * 2)
     outputs = cache_scoring.passage_outputs(predictor.model, ids, chunk=17)
-    cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9)
+    cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9, skip_latest=skip_latest)
     cache = predictor.new_cache(settings)
     state = predictor.read(ids[:1], None, cache)
     for t in range(1, len(ids)):

@@ -77,12 +77,15 @@ def passage_outputs(model: RNNLanguageModel, ids: list[int], chunk: int = 1000) 
                           np.concatenate(entropies))
 
 
-def cache_probs(outputs: PassageOutputs, flatness: float, window: int, block: int = BLOCK) -> np.ndarray:
-    """(N,) the cache's probability of each target, NaN where the cache is still empty (the first position)."""
-    return cache_probs_grid(outputs, (flatness,), (window,), block)[flatness, window]
+def cache_probs(outputs: PassageOutputs, flatness: float, window: int, block: int = BLOCK,
+                skip_latest: bool = False) -> np.ndarray:
+    """(N,) the cache's probability of each target, NaN where the cache has no pair in use yet (the first
+    position; the first two with skip_latest, CacheSettings)."""
+    return cache_probs_grid(outputs, (flatness,), (window,), block, skip_latest)[flatness, window]
 
 
-def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = BLOCK) -> dict[tuple[float, int], np.ndarray]:
+def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = BLOCK,
+                     skip_latest: bool = False) -> dict[tuple[float, int], np.ndarray]:
     """cache_probs for every (θ, W) of a grid, the dot products h_t · h_i computed once for the largest W."""
     hidden, targets = outputs.hidden, outputs.targets
     n, widest = len(targets), max(windows)
@@ -96,7 +99,7 @@ def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = 
         age = np.arange(a, b)[:, None] - np.arange(lo, b - 1)[None, :]  # t - i
         match = targets[lo : b - 1][None, :] == targets[a:b, None]
         for window in windows:
-            allowed = (age >= 1) & (age <= window)
+            allowed = (age >= 1 + skip_latest) & (age <= window)  # the pair i = t - 1 left out with skip_latest
             has = allowed.any(axis=1)
             for flatness in flatnesses:
                 scores = np.where(allowed, flatness * dots, -np.inf)
@@ -133,7 +136,8 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
     for ids in text_passages(loaded, path, per_article, passages):
         out = passage_outputs(loaded.model, ids)
         plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
-        cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window),
+        cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window,
+                                                                    skip_latest=settings.skip_latest),
                                        cache_share(settings, out.entropy))
         count += len(out.targets)
     without, with_cache = math.exp(-plain / count), math.exp(-cached / count)
@@ -151,8 +155,10 @@ def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_
 
 
 def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
-                  window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0, entropy_grid=ENTROPY_GRID) -> dict:
-    """tune over encoded passages (the trainer's validation split; at most max_tokens of them)."""
+                  window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0, entropy_grid=ENTROPY_GRID,
+                  skip_latest: bool = True) -> dict:
+    """tune over encoded passages (the trainer's validation split; at most max_tokens of them). The latest
+    pair is left out unless skip_latest is False (model/cache.py: lower perplexity on validation)."""
     outputs, total = [], 0
     for ids in passages:
         if max_tokens and total >= max_tokens:
@@ -167,20 +173,21 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
     model_probs = np.concatenate([o.model_probs for o in outputs])
     entropies = np.concatenate([o.entropy for o in outputs])
     plain = -float(np.log(np.maximum(model_probs, 1e-300)).sum()) / total
-    per_passage = [cache_probs_grid(o, flatness_grid, window_grid) for o in outputs]
+    per_passage = [cache_probs_grid(o, flatness_grid, window_grid, skip_latest=skip_latest) for o in outputs]
     grid = []
     for window in window_grid:
         for flatness in flatness_grid:
             cached = np.concatenate([c[flatness, window] for c in per_passage])
             for scale in entropy_grid:
                 for weight in weights:
-                    s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale)
+                    s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale,
+                                      skip_latest=skip_latest)
                     ll = mixed_log_likelihood(model_probs, cached, cache_share(s, entropies))
                     grid.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
                                  "perplexity": round(math.exp(-ll / total), 3)})
     best = min(grid, key=lambda row: row["perplexity"])
     settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"],
-                             entropy_scale=best["entropy_scale"])
+                             entropy_scale=best["entropy_scale"], skip_latest=skip_latest)
     fixed = min((row for row in grid if row["entropy_scale"] == 0), key=lambda row: row["perplexity"], default=None)
     return {"settings": settings.as_json(), "tokens": total, "perplexity_without_cache": round(math.exp(plain), 3),
             "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "grid": grid}
@@ -221,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--flatness", type=float, help="θ for --score")
     p.add_argument("--window", type=int, help="W for --score")
     p.add_argument("--entropy-scale", type=float, help="S for --score (0: a fixed λ)")
+    p.add_argument("--skip-latest", action=argparse.BooleanOptionalAction, default=None,
+                   help="leave out the pair of the word just read (model/cache.py); default: the version's own "
+                        "for --score, on for --tune")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     a = p.parse_args(argv)
@@ -230,7 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     result: dict = {"version": loaded.version}
     if a.tune:
         t0 = time.monotonic()
-        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens, a.passages)
+        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens, a.passages,
+                                **({} if a.skip_latest is None else {"skip_latest": a.skip_latest}))
         settings = CacheSettings.from_json(result["tuning"]["settings"])
         t = result["tuning"]
         print(f"tuned on {t['tokens']:,} tokens in {time.monotonic() - t0:.0f}s: {settings} — perplexity "
@@ -240,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
             result["saved"] = str(path)
             print(f"saved {path}")
     overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window),
-                                   ("entropy_scale", a.entropy_scale)) if v is not None}
+                                   ("entropy_scale", a.entropy_scale), ("skip_latest", a.skip_latest)) if v is not None}
     settings = CacheSettings(**{**settings.as_json(), **overrides})
     result["scores"] = [score_with_cache(loaded, path, settings, a.per_article, a.passages) for path in a.score]
     for s in result["scores"]:

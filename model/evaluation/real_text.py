@@ -129,7 +129,8 @@ def cache_override(spec: str) -> tuple[str, float | int | bool]:
     """KEY=VALUE for --cache: one CacheSettings field and its value."""
     key, _, value = spec.partition("=")
     types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int,
-             "copy_unknown": lambda v: v.lower() in ("1", "true", "yes")}
+             "copy_unknown": lambda v: v.lower() in ("1", "true", "yes"),
+             "skip_latest": lambda v: v.lower() in ("1", "true", "yes")}
     if key not in types or not value:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY one of {', '.join(types)}, got {spec!r}")
     try:
