@@ -152,6 +152,8 @@ class CacheInfo(BaseModel):
                                              "0: always λ")
     skip_latest: bool = Field(description="the pair of the word just read is left out of the cache (it could only "
                                           "suggest that word again)")
+    ramp_pairs: int = Field(description="N: the share is also scaled by min(1, n/N), n the pairs the cache holds "
+                                        "for this text; 0: not scaled")
 
 
 class Health(BaseModel):

@@ -26,7 +26,8 @@ def predictor(tiny_models_dir) -> Predictor:
 def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSettings) -> list[np.ndarray]:
     """The formula written out position by position, with the model run step by step in torch: for each
     t ≥ 1, p(w) = (1-λ) p_model(w | h_t) + λ Σ_{t-W ≤ i ≤ t-1, x_{i+1}=w} exp(θ h_t·h_i) / Σ exp(θ h_t·h_i);
-    with skip_latest the sums stop at i = t-2, and where they are empty p is the model's."""
+    with skip_latest the sums stop at i = t-2, and where they are empty p is the model's; with ramp_pairs N
+    λ is scaled by min(1, pairs in the sums / N)."""
     model = predictor.model
     state, hidden, model_probs = None, [], []
     with torch.inference_mode():
@@ -45,6 +46,8 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
         if not entries:
             mixtures.append(model_probs[t])
             continue
+        if settings.ramp_pairs:
+            lam *= min(1.0, len(entries) / settings.ramp_pairs)
         scores = [math.exp(theta * float(hidden[t] @ hidden[i])) for i in entries]
         total = sum(scores)
         cache = np.zeros_like(model_probs[t])
@@ -55,10 +58,10 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
 
 
 @pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
-@pytest.mark.parametrize("skip_latest", [False, True])
-def test_cache_matches_the_formula_position_by_position(predictor, entropy_scale, skip_latest):
+@pytest.mark.parametrize("skip_latest, ramp_pairs", [(False, 0), (True, 0), (True, 7)])
+def test_cache_matches_the_formula_position_by_position(predictor, entropy_scale, skip_latest, ramp_pairs):
     settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, entropy_scale=entropy_scale,
-                             skip_latest=skip_latest)
+                             skip_latest=skip_latest, ramp_pairs=ramp_pairs)
     ids = predictor.encode(TEXT)
     assert len(ids) > 3 * settings.window  # the window must slide
     expected = reference_mixture(predictor, ids, settings)
@@ -223,17 +226,17 @@ def test_skipping_the_latest_pair_never_suggests_the_word_just_read_from_the_cac
         [p.word for p in predictor.top_words(states["skip"], 3)]
 
 
-@pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}])
+@pytest.mark.parametrize("bad", [{"weight": 1.0}, {"weight": -0.1}, {"flatness": -1}, {"window": 0}, {"ramp_pairs": -1}])
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError):
         CacheSettings(**bad)
 
 
 @pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
-@pytest.mark.parametrize("skip_latest", [False, True])
-def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_scale, skip_latest):
+@pytest.mark.parametrize("skip_latest, ramp_pairs", [(False, 0), (True, 0), (True, 30)])
+def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_scale, skip_latest, ramp_pairs):
     settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False, entropy_scale=entropy_scale,
-                             skip_latest=skip_latest)
+                             skip_latest=skip_latest, ramp_pairs=ramp_pairs)
     ids = predictor.encode(TEXT * 2)
     outputs = cache_scoring.passage_outputs(predictor.model, ids, chunk=17)
     cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9, skip_latest=skip_latest)
@@ -244,7 +247,8 @@ def test_block_scorer_matches_the_position_by_position_cache(predictor, entropy_
         assert outputs.model_probs[t - 1] == pytest.approx(float(probs[ids[t]]), rel=1e-4)
         expected = cache.mixed_target_probability(probs, predictor._output(state).numpy(), ids[t])
         assert outputs.entropy[t - 1] == pytest.approx(float(entropy(probs)), rel=1e-4)
-        share = cache_share(settings, outputs.entropy[t - 1 : t])
+        pairs = cache_scoring.pairs_in_use(len(outputs.targets), settings.window, skip_latest)[t - 1 : t]
+        share = cache_share(settings, outputs.entropy[t - 1 : t], pairs)
         got = math.exp(cache_scoring.mixed_log_likelihood(outputs.model_probs[t - 1 : t], cached[t - 1 : t], share))
         assert got == pytest.approx(expected, rel=1e-4)
         state = predictor.read([ids[t]], state, cache)

@@ -46,6 +46,13 @@ FLATNESS_GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
 # W stops at 2,000: on the english model's validation split W = 4,000 lowered perplexity by 0.1% more
 # (44.04 against 44.09) for twice the memory per document and twice the rebuild time in the service.
 WINDOW_GRID = (500, 1000, 2000)
+RAMP_GRID = (0, 160, 320, 640, 1280)  # N of CacheSettings.ramp_pairs; 0: the full share from the first pair
+
+
+def pairs_in_use(targets: int, window: int, skip_latest: bool) -> np.ndarray:
+    """(targets,) the pairs a DocumentCache uses before each target of a passage: none before the first
+    (the passage's second token), one more per token read, at most W, less the latest with skip_latest."""
+    return np.maximum(np.minimum(np.arange(targets), window) - int(skip_latest), 0)
 
 
 @dataclass
@@ -138,7 +145,8 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
         plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
         cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window,
                                                                     skip_latest=settings.skip_latest),
-                                       cache_share(settings, out.entropy))
+                                       cache_share(settings, out.entropy,
+                                                   pairs_in_use(len(out.targets), settings.window, settings.skip_latest)))
         count += len(out.targets)
     without, with_cache = math.exp(-plain / count), math.exp(-cached / count)
     return {"path": str(path), "tokens": count, "per_article": per_article, "settings": settings.as_json(),
@@ -156,7 +164,7 @@ def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_
 
 def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
                   window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0, entropy_grid=ENTROPY_GRID,
-                  skip_latest: bool = True) -> dict:
+                  skip_latest: bool = True, ramp_grid=RAMP_GRID) -> dict:
     """tune over encoded passages (the trainer's validation split; at most max_tokens of them). The latest
     pair is left out unless skip_latest is False (model/cache.py: lower perplexity on validation)."""
     outputs, total = [], 0
@@ -174,23 +182,31 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
     entropies = np.concatenate([o.entropy for o in outputs])
     plain = -float(np.log(np.maximum(model_probs, 1e-300)).sum()) / total
     per_passage = [cache_probs_grid(o, flatness_grid, window_grid, skip_latest=skip_latest) for o in outputs]
-    grid = []
+    rows = []
     for window in window_grid:
+        pairs = np.concatenate([pairs_in_use(len(o.targets), window, skip_latest) for o in outputs])
         for flatness in flatness_grid:
             cached = np.concatenate([c[flatness, window] for c in per_passage])
             for scale in entropy_grid:
-                for weight in weights:
-                    s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale,
-                                      skip_latest=skip_latest)
-                    ll = mixed_log_likelihood(model_probs, cached, cache_share(s, entropies))
-                    grid.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
-                                 "perplexity": round(math.exp(-ll / total), 3)})
-    best = min(grid, key=lambda row: row["perplexity"])
+                for ramp in ramp_grid:
+                    for weight in weights:
+                        s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale,
+                                          skip_latest=skip_latest, ramp_pairs=ramp)
+                        ll = mixed_log_likelihood(model_probs, cached, cache_share(s, entropies, pairs))
+                        rows.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
+                                     "ramp_pairs": ramp, "perplexity": round(math.exp(-ll / total), 3)})
+    best = min(rows, key=lambda row: row["perplexity"])
     settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"],
-                             entropy_scale=best["entropy_scale"], skip_latest=skip_latest)
-    fixed = min((row for row in grid if row["entropy_scale"] == 0), key=lambda row: row["perplexity"], default=None)
+                             entropy_scale=best["entropy_scale"], skip_latest=skip_latest, ramp_pairs=best["ramp_pairs"])
+    fixed = min((row for row in rows if row["entropy_scale"] == 0 and row["ramp_pairs"] == 0),
+                key=lambda row: row["perplexity"], default=None)
+    by_ramp = {str(ramp): min((row for row in rows if row["ramp_pairs"] == ramp), key=lambda row: row["perplexity"])
+               for ramp in ramp_grid}
+    # The whole grid at the chosen N only: with every N it would be several MB in each version's cache_tuning.json.
+    grid = [row for row in rows if row["ramp_pairs"] == best["ramp_pairs"]]
     return {"settings": settings.as_json(), "tokens": total, "perplexity_without_cache": round(math.exp(plain), 3),
-            "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "grid": grid}
+            "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "best_by_ramp_pairs": by_ramp,
+            "grid": grid}
 
 
 def write_cache_files(directory: Path, settings: CacheSettings, tuning: dict) -> None:
@@ -228,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--flatness", type=float, help="θ for --score")
     p.add_argument("--window", type=int, help="W for --score")
     p.add_argument("--entropy-scale", type=float, help="S for --score (0: a fixed λ)")
+    p.add_argument("--ramp-pairs", type=int, help="N for --score (0: the full share from the first pair)")
     p.add_argument("--skip-latest", action=argparse.BooleanOptionalAction, default=None,
                    help="leave out the pair of the word just read (model/cache.py); default: the version's own "
                         "for --score, on for --tune")
@@ -251,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
             result["saved"] = str(path)
             print(f"saved {path}")
     overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window),
-                                   ("entropy_scale", a.entropy_scale), ("skip_latest", a.skip_latest)) if v is not None}
+                                   ("entropy_scale", a.entropy_scale), ("skip_latest", a.skip_latest),
+                                   ("ramp_pairs", a.ramp_pairs)) if v is not None}
     settings = CacheSettings(**{**settings.as_json(), **overrides})
     result["scores"] = [score_with_cache(loaded, path, settings, a.per_article, a.passages) for path in a.score]
     for s in result["scores"]:

@@ -128,7 +128,7 @@ def distance_table(result: dict) -> str:
 def cache_override(spec: str) -> tuple[str, float | int | bool]:
     """KEY=VALUE for --cache: one CacheSettings field and its value."""
     key, _, value = spec.partition("=")
-    types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int,
+    types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int, "ramp_pairs": int,
              "copy_unknown": lambda v: v.lower() in ("1", "true", "yes"),
              "skip_latest": lambda v: v.lower() in ("1", "true", "yes")}
     if key not in types or not value:
