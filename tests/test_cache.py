@@ -258,8 +258,10 @@ def test_tuning_finds_a_cache_that_helps_on_repetitive_text_and_saves_it(predict
     text = tmp_path / "valid.txt"
     text.write_text("\n".join([TEXT] * 6) + "\n")
     tuned = cache_scoring.tune(predictor.loaded, [text], flatness_grid=(0.1, 0.5), window_grid=(50, 200),
-                               weights=(0.0, 0.2, 0.4), entropy_grid=(0.0, 1.0))
+                               weights=(0.0, 0.2, 0.4), entropy_grid=(0.0, 1.0), ramp_grid=(0, 40))
     assert tuned["best_fixed_weight"]["perplexity"] >= tuned["perplexity_with_cache"]
+    assert set(tuned["best_by_ramp_pairs"]) == {"0", "40"} and tuned["settings"]["skip_latest"]
+    assert tuned["perplexity_with_cache"] == min(row["perplexity"] for row in tuned["best_by_ramp_pairs"].values())
     assert tuned["perplexity_with_cache"] < tuned["perplexity_without_cache"]
     assert tuned["settings"]["weight"] > 0
     settings = CacheSettings.from_json(tuned["settings"])
