@@ -44,7 +44,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
@@ -77,8 +77,7 @@ class CacheSettings:
 
     @classmethod
     def from_json(cls, data: dict) -> CacheSettings:
-        known = {k: data[k] for k in ("weight", "flatness", "window", "copy_unknown", "entropy_scale", "skip_latest",
-                                      "ramp_pairs") if k in data}
+        known = {f.name: data[f.name] for f in fields(cls) if f.name in data}  # a file from before a field: its default
         return cls(**known)
 
 

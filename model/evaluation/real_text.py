@@ -128,9 +128,11 @@ def distance_table(result: dict) -> str:
 def cache_override(spec: str) -> tuple[str, float | int | bool]:
     """KEY=VALUE for --cache: one CacheSettings field and its value."""
     key, _, value = spec.partition("=")
+    def yes(v: str) -> bool:
+        return v.lower() in ("1", "true", "yes")
+
     types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int, "ramp_pairs": int,
-             "copy_unknown": lambda v: v.lower() in ("1", "true", "yes"),
-             "skip_latest": lambda v: v.lower() in ("1", "true", "yes")}
+             "copy_unknown": yes, "skip_latest": yes}
     if key not in types or not value:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY one of {', '.join(types)}, got {spec!r}")
     try:
