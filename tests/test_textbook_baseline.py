@@ -22,4 +22,6 @@ def test_the_textbook_loop_learns_a_tiny_text(tmp_path):
     result = json.loads(out.read_text())
     curve = [point["valid_perplexity"] for point in result["curve"]]
     assert result["vocabulary"] == 15  # 13 words, <eos> and <unk>
-    assert len(curve) >= 2 and curve[-1] < curve[0] and curve[-1] < 5  # a 15-word vocabulary, learned
+    # An untrained model scores ~15 (the vocabulary's size). A fast machine learns this text before the first
+    # validation, so the curve may be flat at 1.0: it must not rise, and it must end far below 15.
+    assert len(curve) >= 2 and curve[-1] <= curve[0] and curve[-1] < 5
