@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.cache import CacheSettings, CacheView, CacheWords, DocumentCache, Rows, load_settings
+from model.cache import CacheSettings, CacheView, CacheWords, DocumentCache, Rows, entropy, load_settings
 from model.checkpoint import LoadedModel, load_latest
 from model.fast_step import NumpyRecurrence, NumpyTopK
+from model.ngram import load_version_ngram
 from model.rnn_lm import State
 from model.tokenizer import TYPOGRAPHIC_QUOTES, is_word
 
@@ -131,6 +132,8 @@ class Predictor:
         self._numpy_top = NumpyTopK.build(self.model, self._offerable_ids.numpy())
         # The document cache's settings saved with this version (model/cache.py); off for older versions.
         self.cache_settings = load_settings(loaded.path)
+        # Its n-gram model (model/ngram.py), blended in where the cache settings give it a weight; else None.
+        self.ngram = load_version_ngram(loaded.path)
 
     @property
     def version(self) -> str:
@@ -306,7 +309,18 @@ class Predictor:
         log_probs = self._numpy_top.log_probs(hidden)  # (V,) float32
         probs = np.exp(log_probs)
         model_entropy = float(-(probs @ log_probs)) if cache.settings.entropy_scale > 0 else 0.0
+        probs = self.with_ngram(probs, cache).astype(np.float32, copy=False)
         return MixtureParts(probs, cache.view(hidden, model_entropy, float(probs[self.tokenizer.unk_id])))
+
+    def with_ngram(self, probs: np.ndarray, cache: DocumentCache) -> np.ndarray:
+        """p_model (V,): the recurrent model's probabilities with the version's n-gram model blended in at
+        the cache settings' ngram_weight μ, its context the last words the cache holds (model/cache.py);
+        `probs` itself where there is no n-gram model or μ is 0."""
+        mu = cache.settings.ngram_weight
+        if self.ngram is None or mu <= 0:
+            return probs
+        context = cache.words[len(cache) - (self.ngram.order - 1):].tolist() if self.ngram.order > 1 else []
+        return (1 - mu) * probs + mu * self.ngram.distribution(context)
 
     def top_from_parts(self, parts: MixtureParts, k: int, prefix: str | None = None,
                        exclude: Collection[str] = ()) -> list[Prediction]:
@@ -348,8 +362,13 @@ class Predictor:
         return [(spelling, p) for lowered, (spelling, p) in unknown.items() if lowered.startswith(key) and is_word(spelling)]
 
     def mixed_distribution(self, state: State, cache: DocumentCache) -> CacheWords:
-        """The model's next-word distribution after `state` with the document cache mixed in."""
-        return cache.mix(self.next_word_probabilities(state).numpy(), self._output(state).numpy())
+        """The model's next-word distribution after `state` with the document cache (and the n-gram model,
+        with_ngram) mixed in; the model's alone while the cache has no pair in use."""
+        probs = self.next_word_probabilities(state).numpy().astype(np.float64)
+        if not cache.pairs_in_use or not cache.settings.enabled:
+            return CacheWords(probs, {})
+        model_entropy = float(entropy(probs)) if cache.settings.entropy_scale > 0 else 0.0
+        return cache.mix(self.with_ngram(probs, cache), self._output(state).numpy(), model_entropy)
 
     def top_from_mixture(self, mixed: CacheWords, k: int, prefix: str | None = None,
                          exclude: Collection[str] = ()) -> list[Prediction]:

@@ -154,6 +154,8 @@ class CacheInfo(BaseModel):
                                           "suggest that word again)")
     ramp_pairs: int = Field(description="N: the share is also scaled by min(1, n/N), n the pairs the cache holds "
                                         "for this text; 0: not scaled")
+    ngram_weight: float = Field(description="μ: the version's n-gram model's share of the model's probabilities, its "
+                                            "context the text's last words (0: the recurrent model alone)")
 
 
 class Health(BaseModel):

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from model.cache import CacheSettings
-from model.checkpoint import load_latest
+from model.checkpoint import LoadedModel, load_latest
 from model.evaluation.cache_scoring import save_tuned_version
+from model.ngram import KneserNeyLM
 from model.training.config import TrainConfig
 from model.training.run import train
 from scripts.harness.redis_server import RedisServer
@@ -51,8 +52,16 @@ def tiny_models_dir(tmp_path_factory, tiny_corpus) -> Path:
     return models_dir
 
 
-# Document cache settings small enough that a test text slides the window (tests/test_api_cache.py).
-CACHE_SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=50)
+# Document cache settings small enough that a test text slides the window (tests/test_api_cache.py), with a
+# trigram of the tiny corpus blended in (model/ngram.py), so every test of the service's cache covers it too.
+CACHE_SETTINGS = CacheSettings(weight=0.3, flatness=0.5, window=50, ngram_weight=0.3)
+
+
+def tiny_ngram(loaded: LoadedModel) -> KneserNeyLM:
+    """A trigram of the tiny corpus over a version's vocabulary: what cache_models_dir's version blends in."""
+    from model.evaluation.cache_scoring import fit_ngram
+
+    return fit_ngram(loaded, Path(loaded.config["training"]["corpus_dir"]) / "train.txt", order=3)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +69,8 @@ def cache_models_dir(tmp_path_factory, tiny_models_dir) -> Path:
     """The tiny model again, as a newer version with document cache settings (a version name of its own)."""
     models_dir = tmp_path_factory.mktemp("cache") / "models"
     shutil.copytree(tiny_models_dir, models_dir)
-    path = save_tuned_version(load_latest(tiny_models_dir), CACHE_SETTINGS, {}, models_dir)
+    loaded = load_latest(tiny_models_dir)
+    path = save_tuned_version(loaded, CACHE_SETTINGS, {}, models_dir, ngram=tiny_ngram(loaded))
     assert load_latest(models_dir).version == path.name != load_latest(tiny_models_dir).version
     return models_dir
 

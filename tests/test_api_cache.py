@@ -19,7 +19,7 @@ from service import create_app, document_cache
 from service.document_cache import SPELLING_BUDGET, CacheStore, RecentMixtures, within_budget
 from service.state_token import Recipe
 from tests.conftest import CACHE_SETTINGS as SETTINGS
-from tests.conftest import tiny_train_config
+from tests.conftest import tiny_ngram, tiny_train_config
 from tests.test_api import assert_error
 from tests.test_api_features import b64, words_of
 
@@ -135,7 +135,8 @@ def lstm_cache_models_dir(tmp_path_factory, tiny_corpus) -> Path:
     """A two-layer LSTM with cache settings: a state of two parts (h, c) in the snapshot and the token."""
     models_dir = tmp_path_factory.mktemp("lstm-cache-models")
     path = train(tiny_train_config(tiny_corpus, models_dir, cell="lstm", num_layers=2))
-    save_tuned_version(load_version(path), SETTINGS, {}, models_dir)
+    loaded = load_version(path)
+    save_tuned_version(loaded, SETTINGS, {}, models_dir, ngram=tiny_ngram(loaded))
     return models_dir
 
 
@@ -329,7 +330,7 @@ def test_letters_typed_at_one_state_rank_the_kept_mixture_as_the_whole_text_woul
     assert len(computed) == 2
     shown: list[str] = []
     for prefix in ("s", "sp", "F", "Fr", "zor"):  # a word passed over at "s" is not offered at "sp"
-        last = {"k": 2, "prefix": prefix, "exclude": shown if prefix.startswith(("sp", "Fr")) else []}
+        last = {"k": 1, "prefix": prefix, "exclude": shown if prefix.startswith(("sp", "Fr")) else []}
         body = client.post("/v1/predict", json={"prompt": "", "state": token, **last}).get_json()
         assert body["state"] == token and body["predictions"]
         assert_same_predictions(body, whole.post("/v1/predict", json={"prompt": f"{LONG} in", **last}).get_json())
@@ -340,8 +341,9 @@ def test_letters_typed_at_one_state_rank_the_kept_mixture_as_the_whole_text_woul
     client.post("/v1/predict", json={"prompt": "France", "state": token})
     assert len(computed) == 3
     loaded = load_latest(models_dir)  # the same weights and settings under a newer version name
+    ngram = tiny_ngram(loaded)
     save_version(models_dir, loaded.model, loaded.tokenizer, loaded.config["training"], loaded.metrics,
-                 version="29990101-000000-gru", write_extras=lambda directory: write_cache_files(directory, SETTINGS, {}))
+                 version="29990101-000000-gru", write_extras=lambda directory: write_cache_files(directory, SETTINGS, {}, ngram))
     assert app.extensions["nextword"].check() and app.extensions["nextword"].predictor.cache_settings.enabled
     assert_error(client.post("/v1/predict", json={"prompt": "", "state": token, "prefix": "zor"}), 409, "state_model_mismatch")
 

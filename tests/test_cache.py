@@ -12,6 +12,7 @@ import torch
 from model.cache import CacheSettings, cache_share, entropy, load_settings
 from model.checkpoint import load_latest, load_version
 from model.evaluation import cache_scoring
+from model.ngram import NGRAM_FILE, KneserNeyLM
 from model.predict import Predictor
 
 TEXT = ("I grew up in France. The clouds are in the sky. The dog is barking at the postman. "
@@ -23,11 +24,13 @@ def predictor(tiny_models_dir) -> Predictor:
     return Predictor(load_latest(tiny_models_dir))
 
 
-def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSettings) -> list[np.ndarray]:
+def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSettings,
+                      ngram: KneserNeyLM | None = None) -> list[np.ndarray]:
     """The formula written out position by position, with the model run step by step in torch: for each
     t ≥ 1, p(w) = (1-λ) p_model(w | h_t) + λ Σ_{t-W ≤ i ≤ t-1, x_{i+1}=w} exp(θ h_t·h_i) / Σ exp(θ h_t·h_i);
     with skip_latest the sums stop at i = t-2, and where they are empty p is the model's; with ramp_pairs N
-    λ is scaled by min(1, pairs in the sums / N)."""
+    λ is scaled by min(1, pairs in the sums / N); with an n-gram model, p_model is (1-μ) p_rnn + μ p_ngram(w |
+    x_1 .. x_t, the words the cache holds), λ_t's entropy p_rnn's."""
     model = predictor.model
     state, hidden, model_probs = None, [], []
     with torch.inference_mode():
@@ -48,12 +51,16 @@ def reference_mixture(predictor: Predictor, ids: list[int], settings: CacheSetti
             continue
         if settings.ramp_pairs:
             lam *= min(1.0, len(entries) / settings.ramp_pairs)
+        model = model_probs[t]
+        if ngram is not None:
+            mu = settings.ngram_weight
+            model = (1 - mu) * model + mu * ngram.distribution(ids[1 : t + 1])
         scores = [math.exp(theta * float(hidden[t] @ hidden[i])) for i in entries]
         total = sum(scores)
         cache = np.zeros_like(model_probs[t])
         for i, s in zip(entries, scores):
             cache[ids[i + 1]] += s / total
-        mixtures.append((1 - lam) * model_probs[t] + lam * cache)
+        mixtures.append((1 - lam) * model + lam * cache)
     return mixtures
 
 
@@ -303,3 +310,76 @@ def test_training_with_tune_cache_saves_the_tuned_settings_with_the_version(tiny
     tuned = loaded.metrics["cache"]
     assert tuned["perplexity_with_cache"] <= tuned["perplexity_without_cache"] and tuned["tokens"] > 0
     assert Predictor(loaded).cache_settings == settings
+
+
+@pytest.fixture(scope="module")
+def text_ngram(predictor) -> KneserNeyLM:
+    """A trigram that knows TEXT (the cache's tests' text) well: blending it in changes the mixture a lot."""
+    return KneserNeyLM(predictor.tokenizer.vocab_size, order=3).fit([predictor.encode(TEXT)] * 3)
+
+
+@pytest.mark.parametrize("entropy_scale", [0.0, 2.5])
+def test_the_ngram_blend_matches_the_formula_position_by_position(predictor, text_ngram, monkeypatch, entropy_scale):
+    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, entropy_scale=entropy_scale,
+                             skip_latest=True, ngram_weight=0.4)
+    monkeypatch.setattr(predictor, "ngram", text_ngram)
+    ids = predictor.encode(TEXT)
+    expected = reference_mixture(predictor, ids, settings, text_ngram)
+    without = reference_mixture(predictor, ids, settings)
+    cache = predictor.new_cache(settings)
+    state = predictor.read(ids[:1], None, cache)
+    for t in range(1, len(ids)):
+        state = predictor.read([ids[t]], state, cache)
+        mixed = predictor.mixed_distribution(state, cache)
+        np.testing.assert_allclose(mixed.probs, expected[t - 1], atol=1e-5)
+        top = predictor.top_words(state, 3, cache=cache)  # the service's path (mixture_parts), in float32
+        offerable = predictor.offerable.numpy()
+        best = np.argsort(-np.where(offerable, expected[t - 1], -1))[:3]
+        assert [p.probability for p in top] == pytest.approx(expected[t - 1][best].tolist(), abs=1e-5)
+    assert not np.allclose(expected[-1], without[-1], atol=1e-3)  # the n-gram did change the mixture
+
+
+def test_block_scorer_blends_the_ngram_as_the_predictor_does(predictor, text_ngram):
+    settings = CacheSettings(weight=0.3, flatness=0.6, window=20, copy_unknown=False, skip_latest=True, ngram_weight=0.3)
+    ids = predictor.encode(TEXT * 2)
+    expected = reference_mixture(predictor, ids, settings, text_ngram)
+    outputs = cache_scoring.passage_outputs(predictor.model, ids, chunk=17)
+    cached = cache_scoring.cache_probs(outputs, settings.flatness, settings.window, block=9, skip_latest=True)
+    blended = cache_scoring.with_ngram(outputs.model_probs, cache_scoring.ngram_target_probs(text_ngram, ids), cached,
+                                       settings.ngram_weight)
+    share = cache_share(settings, outputs.entropy, cache_scoring.pairs_in_use(len(ids) - 1, settings.window, True))
+    for j in range(1, len(ids) - 1):  # target j is ids[j + 1], read after ids[0 .. j]: the reference's mixture j - 1
+        got = math.exp(cache_scoring.mixed_log_likelihood(blended[j : j + 1], cached[j : j + 1], share[j : j + 1]))
+        assert got == pytest.approx(expected[j - 1][ids[j + 1]], rel=1e-4)
+
+
+def test_tuning_with_an_ngram_chooses_its_weight_and_saves_it_with_the_version(predictor, text_ngram, tmp_path):
+    text = tmp_path / "valid.txt"
+    text.write_text("\n".join([TEXT] * 3) + "\n")
+    tuned = cache_scoring.tune(predictor.loaded, [text], ngram=text_ngram, flatness_grid=(0.5,), window_grid=(200,),
+                               weights=(0.0, 0.2), entropy_grid=(0.0,))
+    assert set(tuned["best_by_ngram_weight"]) == {str(mu) for mu in cache_scoring.NGRAM_GRID}
+    assert tuned["settings"]["ngram_weight"] > 0  # the trigram knows this text by heart
+    assert tuned["perplexity_with_cache"] < tuned["best_by_ngram_weight"]["0.0"]["perplexity"]
+    settings = CacheSettings.from_json(tuned["settings"])
+    path = cache_scoring.save_tuned_version(predictor.loaded, settings, tuned, tmp_path / "models", ngram=text_ngram)
+    assert json.loads((path / "manifest.json").read_text())[NGRAM_FILE]  # checksummed with the version
+    served = Predictor(load_version(path))
+    assert served.cache_settings == settings and served.ngram is not None
+    scored = cache_scoring.score_with_cache(load_version(path), text, settings)
+    assert scored["perplexity_with_cache"] == pytest.approx(tuned["perplexity_with_cache"], rel=1e-3)
+    with pytest.raises(ValueError, match="none was given"):
+        cache_scoring.save_tuned_version(predictor.loaded, settings, tuned, tmp_path / "models")
+
+
+def test_training_with_an_ngram_order_fits_it_and_tunes_its_weight(tiny_corpus, tmp_path):
+    from model.training.run import train
+    from tests.conftest import tiny_train_config
+
+    path = train(tiny_train_config(tiny_corpus, tmp_path / "models", tune_cache=True, ngram_order=3, epochs=2))
+    tuned = load_version(path).metrics["cache"]
+    assert set(tuned["best_by_ngram_weight"]) == {str(mu) for mu in cache_scoring.NGRAM_GRID}
+    settings = load_settings(path)
+    # Saved with the version exactly when the tuning gave it a weight.
+    assert (path / NGRAM_FILE).is_file() == (settings.ngram_weight > 0)
+    assert (Predictor(load_version(path)).ngram is not None) == (settings.ngram_weight > 0)

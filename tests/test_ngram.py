@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from model.evaluation.ngram import KneserNeyLM
+from model.ngram import KneserNeyLM
 
 
 def random_passages(seed: int, n: int = 60, vocab: int = 12, max_len: int = 15) -> list[list[int]]:
@@ -196,3 +196,27 @@ def test_rejects_bad_input():
         lm.distribution([1, 5])
     with pytest.raises(ValueError):
         lm.log_prob([1], -1)
+
+
+def test_a_saved_model_loads_mapped_and_gives_the_same_probabilities(tmp_path):
+    passages = random_passages(7, n=80)
+    lm = KneserNeyLM(12, order=4, discount=0.6).fit(passages)
+    lm.save(tmp_path / "ngram.safetensors")
+    loaded = KneserNeyLM.load(tmp_path / "ngram.safetensors")
+    assert (loaded.vocab_size, loaded.order, loaded.discount) == (12, 4, 0.6)
+    assert isinstance(loaded._words[4], np.memmap)  # mapped from the file, not read into memory
+    for context in ([], [3], [0, 1, 2], [5, 5, 5, 5, 5], [11, 11, 11]):
+        assert np.array_equal(loaded.distribution(context), lm.distribution(context))
+    assert np.allclose(loaded.target_probabilities(passages[:20]), lm.target_probabilities(passages[:20]), rtol=0, atol=1e-15)
+    assert not list(tmp_path.glob(".ngram*"))  # no temporary file left behind
+
+
+def test_load_refuses_a_file_that_is_not_a_saved_model(tmp_path):
+    (tmp_path / "junk.safetensors").write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError):
+        KneserNeyLM.load(tmp_path / "junk.safetensors")
+    from safetensors.numpy import save_file
+
+    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="not a saved Kneser-Ney"):
+        KneserNeyLM.load(tmp_path / "other.safetensors")

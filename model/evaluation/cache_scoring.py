@@ -36,6 +36,7 @@ import torch
 from model.cache import CACHE_FILE, CacheSettings, cache_share, load_settings
 from model.checkpoint import LoadedModel, load_latest, load_version, save_version
 from model.evaluation.texts import read_lines, split_articles
+from model.ngram import NGRAM_FILE, KneserNeyLM, load_version_ngram
 from model.rnn_lm import RNNLanguageModel
 from model.training.data import encode_passages, read_passages
 
@@ -50,6 +51,8 @@ WINDOW_GRID = (500, 1000, 2000)
 # english validation split N 640 lowered perplexity 38.93 → 38.42 but recalled fewer last words of short passages
 # (the LAMBADA-like proxy, top-1 0.192 → 0.128): a document cache is there to recall the user's words.
 RAMP_GRID = (0,)
+# μ of CacheSettings.ngram_weight, where the version has an n-gram model (model/ngram.py) to blend in.
+NGRAM_GRID = (0.0, 0.1, 0.2, 0.3, 0.4)
 
 
 def pairs_in_use(targets: int, window: int, skip_latest: bool) -> np.ndarray:
@@ -120,6 +123,25 @@ def cache_probs_grid(outputs: PassageOutputs, flatnesses, windows, block: int = 
     return result
 
 
+def ngram_target_probs(ngram: KneserNeyLM | None, ids: list[int]) -> np.ndarray:
+    """(N,) the n-gram model's probability of each target of a passage as the Predictor blends it in
+    (Predictor.with_ngram): its context the words a DocumentCache holds, which start at the passage's
+    second token (the first adds no pair). NaN before the second target, where the cache holds no pair
+    in use, and everywhere without a model."""
+    probs = np.full(len(ids) - 1, np.nan)
+    if ngram is not None and len(ids) > 2:
+        probs[1:] = ngram.target_probabilities([list(ids[1:])])
+    return probs
+
+
+def with_ngram(model_probs: np.ndarray, ngram_probs: np.ndarray, cached: np.ndarray, weight: float) -> np.ndarray:
+    """p_model of each target with the n-gram blended in at μ = weight where the cache is in use (else the
+    recurrent model's alone, as the Predictor does)."""
+    if weight <= 0:
+        return model_probs
+    return np.where(np.isnan(cached), model_probs, (1 - weight) * model_probs + weight * np.nan_to_num(ngram_probs))
+
+
 def mixed_log_likelihood(model_probs: np.ndarray, cached: np.ndarray, weight) -> float:
     """Σ log p over targets with the cache mixed in at λ = weight, a number or one per target (the model
     alone where the cache is empty)."""
@@ -140,14 +162,19 @@ def text_passages(loaded: LoadedModel, path: Path, per_article: bool = False, pa
 
 def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, per_article: bool = False,
                      passages: bool = False) -> dict:
-    """Perplexity of a text with and without the cache, same model, same tokens."""
+    """Perplexity of a text with and without the cache (and the n-gram blend, where the settings give it a
+    weight: Predictor.with_ngram), same model, same tokens."""
     plain = cached = 0.0
     count = 0
+    ngram = load_version_ngram(loaded.path) if settings.ngram_weight > 0 else None
+    if settings.ngram_weight > 0 and ngram is None:
+        raise ValueError(f"{loaded.path} has no n-gram model to blend in at ngram_weight {settings.ngram_weight}")
     for ids in text_passages(loaded, path, per_article, passages):
         out = passage_outputs(loaded.model, ids)
         plain += float(np.log(np.maximum(out.model_probs, 1e-300)).sum())
-        cached += mixed_log_likelihood(out.model_probs, cache_probs(out, settings.flatness, settings.window,
-                                                                    skip_latest=settings.skip_latest),
+        in_cache = cache_probs(out, settings.flatness, settings.window, skip_latest=settings.skip_latest)
+        model_probs = with_ngram(out.model_probs, ngram_target_probs(ngram, ids), in_cache, settings.ngram_weight)
+        cached += mixed_log_likelihood(model_probs, in_cache,
                                        cache_share(settings, out.entropy,
                                                    pairs_in_use(len(out.targets), settings.window, settings.skip_latest)))
         count += len(out.targets)
@@ -158,30 +185,35 @@ def score_with_cache(loaded: LoadedModel, path: Path, settings: CacheSettings, p
 
 
 def tune(loaded: LoadedModel, paths: list[Path], per_article: bool = False, max_tokens: int = 0, passages: bool = False,
-         **grid) -> dict:
-    """The (λ, θ, W) of the grid with the lowest perplexity on the given validation texts."""
+         ngram: KneserNeyLM | None = None, **grid) -> dict:
+    """The (λ, θ, W) of the grid with the lowest perplexity on the given validation texts (and μ, with an n-gram)."""
     documents = [p for path in paths for p in text_passages(loaded, path, per_article, passages)]
-    result = tune_passages(loaded.model, documents, max_tokens=max_tokens, **grid)
+    result = tune_passages(loaded.model, documents, max_tokens=max_tokens, ngram=ngram, **grid)
     return {**result, "paths": [str(p) for p in paths], "per_article": per_article, "passages": passages}
 
 
 def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_grid=FLATNESS_GRID,
                   window_grid=WINDOW_GRID, weights=WEIGHTS, max_tokens: int = 0, entropy_grid=ENTROPY_GRID,
-                  skip_latest: bool = True, ramp_grid=RAMP_GRID) -> dict:
+                  skip_latest: bool = True, ramp_grid=RAMP_GRID, ngram: KneserNeyLM | None = None,
+                  ngram_grid=NGRAM_GRID) -> dict:
     """tune over encoded passages (the trainer's validation split; at most max_tokens of them). The latest
-    pair is left out unless skip_latest is False (model/cache.py: lower perplexity on validation)."""
-    outputs, total = [], 0
+    pair is left out unless skip_latest is False (model/cache.py: lower perplexity on validation). With an
+    n-gram model, its weight μ is tuned with the rest (the grid's rows at μ 0 are the cache alone)."""
+    outputs, ngram_probs, total = [], [], 0
     for ids in passages:
         if max_tokens and total >= max_tokens:
             break
         ids = ids[: max_tokens - total + 1] if max_tokens else ids
         if len(ids) > 1:
             outputs.append(passage_outputs(model, ids))
+            ngram_probs.append(ngram_target_probs(ngram, ids))
             total += len(outputs[-1].targets)
     if not total:
         raise ValueError("no text to tune the cache on")
     # All passages' targets side by side: each setting is then one vectorised sum.
     model_probs = np.concatenate([o.model_probs for o in outputs])
+    ngram_all = np.concatenate(ngram_probs)
+    mus = tuple(ngram_grid) if ngram is not None else (0.0,)
     entropies = np.concatenate([o.entropy for o in outputs])
     plain = -float(np.log(np.maximum(model_probs, 1e-300)).sum()) / total
     per_passage = [cache_probs_grid(o, flatness_grid, window_grid, skip_latest=skip_latest) for o in outputs]
@@ -190,39 +222,58 @@ def tune_passages(model: RNNLanguageModel, passages: list[list[int]], flatness_g
         pairs = np.concatenate([pairs_in_use(len(o.targets), window, skip_latest) for o in outputs])
         for flatness in flatness_grid:
             cached = np.concatenate([c[flatness, window] for c in per_passage])
-            for scale in entropy_grid:
-                for ramp in ramp_grid:
-                    for weight in weights:
-                        s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale,
-                                          skip_latest=skip_latest, ramp_pairs=ramp)
-                        ll = mixed_log_likelihood(model_probs, cached, cache_share(s, entropies, pairs))
-                        rows.append({"weight": weight, "flatness": flatness, "window": window, "entropy_scale": scale,
-                                     "ramp_pairs": ramp, "perplexity": round(math.exp(-ll / total), 3)})
+            for mu in mus:
+                blended = with_ngram(model_probs, ngram_all, cached, mu)
+                for scale in entropy_grid:
+                    for ramp in ramp_grid:
+                        for weight in weights:
+                            s = CacheSettings(weight=weight, flatness=flatness, window=window, entropy_scale=scale,
+                                              skip_latest=skip_latest, ramp_pairs=ramp)
+                            ll = mixed_log_likelihood(blended, cached, cache_share(s, entropies, pairs))
+                            rows.append({"weight": weight, "flatness": flatness, "window": window,
+                                         "entropy_scale": scale, "ramp_pairs": ramp, "ngram_weight": mu,
+                                         "perplexity": round(math.exp(-ll / total), 3)})
     best = min(rows, key=lambda row: row["perplexity"])
     settings = CacheSettings(weight=best["weight"], flatness=best["flatness"], window=best["window"],
-                             entropy_scale=best["entropy_scale"], skip_latest=skip_latest, ramp_pairs=best["ramp_pairs"])
-    fixed = min((row for row in rows if row["entropy_scale"] == 0 and row["ramp_pairs"] == 0),
+                             entropy_scale=best["entropy_scale"], skip_latest=skip_latest, ramp_pairs=best["ramp_pairs"],
+                             ngram_weight=best["ngram_weight"])
+    fixed = min((row for row in rows if row["entropy_scale"] == 0 and row["ramp_pairs"] == 0 and row["ngram_weight"] == 0),
                 key=lambda row: row["perplexity"], default=None)
+    by_ngram = {str(mu): min((row for row in rows if row["ngram_weight"] == mu), key=lambda row: row["perplexity"])
+                for mu in mus}
     by_ramp = {str(ramp): min((row for row in rows if row["ramp_pairs"] == ramp), key=lambda row: row["perplexity"])
                for ramp in ramp_grid}
     # The whole grid at the chosen N only: with every N it would be several MB in each version's cache_tuning.json.
-    grid = [row for row in rows if row["ramp_pairs"] == best["ramp_pairs"]]
+    grid = [row for row in rows if row["ramp_pairs"] == best["ramp_pairs"] and row["ngram_weight"] == best["ngram_weight"]]
     return {"settings": settings.as_json(), "tokens": total, "perplexity_without_cache": round(math.exp(plain), 3),
             "perplexity_with_cache": best["perplexity"], "best_fixed_weight": fixed, "best_by_ramp_pairs": by_ramp,
-            "grid": grid}
+            "best_by_ngram_weight": by_ngram, "grid": grid}
 
 
-def write_cache_files(directory: Path, settings: CacheSettings, tuning: dict) -> None:
-    """cache.json (the settings the Predictor loads) and cache_tuning.json (how they were chosen) in a
-    version being written: by the trainer (--tune-cache) and by save_tuned_version alike."""
+def write_cache_files(directory: Path, settings: CacheSettings, tuning: dict, ngram: KneserNeyLM | None = None) -> None:
+    """cache.json (the settings the Predictor loads), cache_tuning.json (how they were chosen) and, where the
+    settings blend one in, the n-gram model (ngram.safetensors) in a version being written: by the trainer
+    (--tune-cache) and by save_tuned_version alike."""
+    if settings.ngram_weight > 0:
+        if ngram is None:
+            raise ValueError("the settings blend in an n-gram model, and none was given")
+        ngram.save(directory / NGRAM_FILE)
     (directory / CACHE_FILE).write_text(json.dumps(settings.as_json(), indent=2) + "\n")
     (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
 
 
-def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None) -> Path:
-    """A new version: the same weights and vocabulary, with cache.json (the settings) and the tuning record."""
+def fit_ngram(loaded: LoadedModel, train_txt: Path, order: int) -> KneserNeyLM:
+    """An n-gram model of a corpus split's passages over the version's vocabulary (what the trainer's
+    --ngram-order fits on its training split)."""
+    return KneserNeyLM(loaded.tokenizer.vocab_size, order=order).fit(encode_passages(loaded.tokenizer, read_passages(train_txt)))
+
+
+def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None,
+                       ngram: KneserNeyLM | None = None) -> Path:
+    """A new version: the same weights and vocabulary, with cache.json (the settings) and the tuning record,
+    and the n-gram model where the settings blend it in."""
     def extras(directory: Path) -> None:
-        write_cache_files(directory, settings, tuning)
+        write_cache_files(directory, settings, tuning, ngram)
         for name in ("training_curve.png",):
             if (loaded.path / name).is_file():
                 shutil.copyfile(loaded.path / name, directory / name)
@@ -253,6 +304,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--skip-latest", action=argparse.BooleanOptionalAction, default=None,
                    help="leave out the pair of the word just read (model/cache.py); default: the version's own "
                         "for --score, on for --tune")
+    p.add_argument("--ngram-corpus", type=Path, metavar="TRAIN_TXT",
+                   help="fit an n-gram model on this corpus split (its passages, the version's vocabulary) and tune "
+                        "its weight μ too; saved with --save where μ > 0 (default: the version's own n-gram, if any)")
+    p.add_argument("--ngram-order", type=int, default=4, help="order of the n-gram model --ngram-corpus fits")
+    p.add_argument("--ngram-weight", type=float, help="μ for --score (0: the recurrent model alone)")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     a = p.parse_args(argv)
@@ -261,20 +317,26 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(loaded.path)
     result: dict = {"version": loaded.version}
     if a.tune:
+        ngram = load_version_ngram(loaded.path)
+        if a.ngram_corpus:
+            t0 = time.monotonic()
+            ngram = fit_ngram(loaded, a.ngram_corpus, a.ngram_order)
+            print(f"{a.ngram_order}-gram fitted on {a.ngram_corpus} in {time.monotonic() - t0:.0f}s")
         t0 = time.monotonic()
-        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens, a.passages, ramp_grid=tuple(a.ramp_grid),
+        result["tuning"] = tune(loaded, a.tune, a.per_article, a.tune_tokens, a.passages, ngram=ngram,
+                                ramp_grid=tuple(a.ramp_grid),
                                 **({} if a.skip_latest is None else {"skip_latest": a.skip_latest}))
         settings = CacheSettings.from_json(result["tuning"]["settings"])
         t = result["tuning"]
         print(f"tuned on {t['tokens']:,} tokens in {time.monotonic() - t0:.0f}s: {settings} — perplexity "
               f"{t['perplexity_without_cache']} → {t['perplexity_with_cache']}")
         if a.save:
-            path = save_tuned_version(loaded, settings, t)
+            path = save_tuned_version(loaded, settings, t, ngram=ngram)
             result["saved"] = str(path)
             print(f"saved {path}")
     overrides = {k: v for k, v in (("weight", a.weight), ("flatness", a.flatness), ("window", a.window),
                                    ("entropy_scale", a.entropy_scale), ("skip_latest", a.skip_latest),
-                                   ("ramp_pairs", a.ramp_pairs)) if v is not None}
+                                   ("ramp_pairs", a.ramp_pairs), ("ngram_weight", a.ngram_weight)) if v is not None}
     settings = CacheSettings(**{**settings.as_json(), **overrides})
     result["scores"] = [score_with_cache(loaded, path, settings, a.per_article, a.passages) for path in a.score]
     for s in result["scores"]:

@@ -26,9 +26,9 @@ import numpy as np
 from corpus.build import build
 from model.checkpoint import LoadedModel, load_version
 from model.evaluation.gradients import gradient_norms_by_distance
-from model.evaluation.ngram import KneserNeyLM
 from model.evaluation.plots import plot_accuracy_by_gap, plot_gradient_norms
 from model.evaluation.probes import GAPS, accuracy_by_gap, evaluate, make_probes
+from model.ngram import KneserNeyLM
 from model.training.config import TrainConfig
 from model.training.data import encode_passages, read_passages
 from model.training.run import train

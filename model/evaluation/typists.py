@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from model.cache import CacheSettings, CacheWords
-from model.evaluation.ngram import KneserNeyLM
+from model.ngram import KneserNeyLM
 from model.predict import Prediction, Predictor
 from model.rnn_lm import State
 from model.training.data import encode_passages
@@ -81,9 +81,8 @@ class NeuralTypist:
             if not prefix:
                 return [p.word for p in predictor.top_words(state, n, cache=cache, exclude=passed_over)]
             if not mixture:
-                probs = predictor.next_word_probabilities(state).numpy()
-                mixture.append(cache.mix(probs, predictor._output(state).numpy()) if cache is not None
-                               else CacheWords(probs, {}))
+                mixture.append(predictor.mixed_distribution(state, cache) if cache is not None
+                               else CacheWords(predictor.next_word_probabilities(state).numpy(), {}))
             return [p.word for p in predictor.top_from_mixture(mixture[0], n, prefix, passed_over)]
         return suggest
 

@@ -90,6 +90,8 @@ class TrainConfig:
                                   "docs/benchmarks.md)")
     tune_cache: bool = option(False, "after training, tune the document cache's weight, flatness and window on the "
                                      "validation split and save them with the version (model/cache.py)")
+    ngram_order: int = option(0, "with --tune-cache: also fit a Kneser-Ney n-gram model of this order on the training "
+                                 "split and tune its share of the mixture (model/cache.py, ngram_weight); 0: none")
     cache_tune_tokens: int = option(100_000, "validation tokens the cache is tuned on at most (0: the whole validation split)")
     evaluate: bool = option(False, "after saving, measure long-range accuracy by gap (python -m model.evaluation; "
                                    "report in data/eval/)", run=True)

@@ -140,14 +140,21 @@ def tuned_cache(trainer: Trainer, metrics: dict) -> Callable[[Path], None]:
     from model.cache import CacheSettings
     from model.evaluation.cache_scoring import tune_passages, write_cache_files
 
+    ngram = None
+    if trainer.cfg.ngram_order > 0:
+        from model.ngram import KneserNeyLM
+
+        t0 = time.monotonic()
+        ngram = KneserNeyLM(trainer.model.config.vocab_size, order=trainer.cfg.ngram_order).fit(trainer.splits["train"])
+        print(f"{trainer.cfg.ngram_order}-gram fitted on the training split in {time.monotonic() - t0:.0f}s")
     t0 = time.monotonic()
-    tuning = tune_passages(trainer.model, trainer.splits["valid"], max_tokens=trainer.cfg.cache_tune_tokens)
+    tuning = tune_passages(trainer.model, trainer.splits["valid"], max_tokens=trainer.cfg.cache_tune_tokens, ngram=ngram)
     settings = CacheSettings.from_json(tuning["settings"])
     metrics["cache"] = {k: v for k, v in tuning.items() if k != "grid"}
     print(f"document cache tuned on {tuning['tokens']:,} validation tokens in {time.monotonic() - t0:.0f}s: {settings}; "
           f"validation perplexity {tuning['perplexity_without_cache']} → {tuning['perplexity_with_cache']}")
 
-    return lambda directory: write_cache_files(directory, settings, tuning)
+    return lambda directory: write_cache_files(directory, settings, tuning, ngram)
 
 
 def write_training_curve(metrics: dict, cfg: TrainConfig, directory: Path) -> None:
