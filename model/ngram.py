@@ -63,6 +63,7 @@ class KneserNeyLM:
         self.discount = float(discount)
         self.bos = self.vocab_size  # pads the start of every passage; never a predicted word
         self._fitted = False
+        self._unigram: np.ndarray | None = None  # P_1, kept by distribution
 
     # ------------------------------------------------------------------ fitting
     def fit(self, passages: list[list[int]]) -> KneserNeyLM:
@@ -103,7 +104,7 @@ class KneserNeyLM:
             prev_inverse, prev_n_grams = inverse, len(grams)
         # The highest order uses raw counts.
         self._store(N, np.bincount(prev_inverse, minlength=prev_n_grams).astype(np.float64))
-        self._fitted = True
+        self._fitted, self._unigram = True, None
         return self
 
     def _word_dtype(self) -> type:
@@ -160,17 +161,24 @@ class KneserNeyLM:
     def distribution(self, context: list[int]) -> np.ndarray:
         """P(next word | last order−1 ids of context): shape (vocab_size,), float64, sums to 1, all > 0."""
         ids = self._context_ids(context)
-        D = self.discount
-        p = np.full(self.vocab_size, 1.0 / self.vocab_size)
-        for k in range(1, self.order + 1):
-            c = ids[k]
-            if c < 0:  # never seen: no longer context was seen either, so back off fully from here on
+        if self._unigram is None:  # the same for every context, and the largest row: computed once
+            self._unigram = self._back_off(np.full(self.vocab_size, 1.0 / self.vocab_size), 1, ids[1])
+        p = self._unigram.copy()
+        for k in range(2, self.order + 1):
+            if ids[k] < 0:  # never seen: no longer context was seen either, so back off fully from here on
                 break
-            lo, hi = int(self._offsets[k][c]), int(self._offsets[k][c + 1])
-            total = float(self._totals[k][c])
-            p *= D * (hi - lo) / total
-            p[self._words[k][lo:hi]] += (self._counts[k][lo:hi] - D).clip(min=0.0) / total
+            p = self._back_off(p, k, ids[k])
         return p
+
+    def _back_off(self, lower: np.ndarray, k: int, c: int) -> np.ndarray:
+        """P_k(· | context c of order k) from P_{k−1} (`lower`, changed in place); `lower` itself if c is unseen."""
+        if c < 0:
+            return lower
+        lo, hi = int(self._offsets[k][c]), int(self._offsets[k][c + 1])
+        total, D = float(self._totals[k][c]), self.discount
+        lower *= D * (hi - lo) / total
+        lower[self._words[k][lo:hi]] += (self._counts[k][lo:hi] - D).clip(min=0.0) / total
+        return lower
 
     def _probs(self, toks: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """P(toks[i] | the order−1 tokens before it) for every i in pos, vectorised over positions."""
