@@ -447,3 +447,14 @@ def test_cli_evaluates_with_cache_settings_given(tiny_models_dir, tmp_path):
     for wrong in ("lambda=0.3", "weight=much"):
         with pytest.raises(SystemExit):
             main(["--models-dir", str(tiny_models_dir), "--cache", wrong])
+
+
+def test_the_served_row_names_the_ngram_it_blends_in(cache_models_dir, tmp_path):
+    """cache_models_dir's version blends a trigram in: its row says so, and with μ 0 it is the cache alone."""
+    lambada = tmp_path / "lambada.jsonl"
+    lambada.write_text(json.dumps({"text": "I grew up in France. I speak fluent French"}) + "\n")
+    for override, name in (([], "model + cache + 3-gram"), (["--cache", "ngram_weight=0"], "model + cache")):
+        out = tmp_path / "result.json"
+        main(["--models-dir", str(cache_models_dir), "--lambada", str(lambada), "--lambada-limit", "1",
+              "--keystroke-words", "0", *override, "--json", str(out)])
+        assert json.loads(out.read_text())["systems"] == [name]

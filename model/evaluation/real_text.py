@@ -131,7 +131,7 @@ def cache_override(spec: str) -> tuple[str, float | int | bool]:
     def yes(v: str) -> bool:
         return v.lower() in ("1", "true", "yes")
 
-    types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int, "ramp_pairs": int,
+    types = {"weight": float, "flatness": float, "entropy_scale": float, "window": int, "ramp_pairs": int, "ngram_weight": float,
              "copy_unknown": yes, "skip_latest": yes}
     if key not in types or not value:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY one of {', '.join(types)}, got {spec!r}")
@@ -139,6 +139,14 @@ def cache_override(spec: str) -> tuple[str, float | int | bool]:
         return key, types[key](value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{spec!r}: not a number") from None
+
+
+def system_name(predictor: Predictor) -> str:
+    """The served model's row: with its cache, and its n-gram blended in where it has one (model/cache.py)."""
+    if not predictor.cache_settings.enabled:
+        return "model"
+    blended = predictor.ngram is not None and predictor.cache_settings.ngram_weight > 0
+    return f"model + cache + {predictor.ngram.order}-gram" if blended else "model + cache"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     predictor = Predictor(loaded)
     if a.cache:
         predictor.cache_settings = CacheSettings.from_json({**predictor.cache_settings.as_json(), **dict(a.cache)})
-    systems: dict[str, Typist] = {"model + cache" if predictor.cache_settings.enabled else "model": NeuralTypist(predictor)}
+    systems: dict[str, Typist] = {system_name(predictor): NeuralTypist(predictor)}
     if a.no_cache_baseline and predictor.cache_settings.enabled:
         systems["model, no cache"] = NeuralTypist(predictor, OFF)
     if a.baselines_only:
