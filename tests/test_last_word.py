@@ -183,7 +183,7 @@ def test_fit_cli_then_lambada_scored_with_the_ranker(cache_models_dir, tmp_path)
                     "--json", str(result_path)])
     rows = json.loads(result_path.read_text())["lambada"]
     fitted = [r for r in rows if isinstance(r["ranking"], dict) and "fitted_ranker" in r["ranking"]]
-    assert [r["system"] for r in fitted] == ["model + cache"]  # the ranker reads the cache: not for the other
+    assert [r["system"] for r in fitted] == ["model + cache + 3-gram"]  # the ranker reads the cache: not for "model, no cache"
     assert fitted[0]["top1"] == 1.0 and fitted[0]["n"] == 12
 
 
