@@ -41,7 +41,7 @@ from model.rnn_lm import RNNLanguageModel
 from model.training.data import encode_passages, read_passages
 
 BLOCK = 512  # queries per matrix product
-WEIGHTS = tuple(round(x, 3) for x in np.arange(0.0, 0.91, 0.025))
+WEIGHTS = tuple(round(float(x), 3) for x in np.arange(0.0, 0.91, 0.025))  # floats: settings print and save plainly
 ENTROPY_GRID = (0.0, 2.0, 3.0, 4.0, 6.0)  # S of CacheSettings.entropy_scale; 0: a fixed λ
 FLATNESS_GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
 # W stops at 2,000: on the english model's validation split W = 4,000 lowered perplexity by 0.1% more
