@@ -268,6 +268,13 @@ class KneserNeyLM:
     def load(cls, path: Path) -> KneserNeyLM:
         """A model saved by `save`, its arrays mapped read-only from the file (ValueError if it is not one)."""
         path = Path(path)
+        try:
+            return cls._load(path)
+        except (KeyError, TypeError, AttributeError, OverflowError) as e:  # json.JSONDecodeError is a ValueError
+            raise ValueError(f"{path}: not a saved Kneser-Ney model ({type(e).__name__}: {e})") from None
+
+    @classmethod
+    def _load(cls, path: Path) -> KneserNeyLM:
         with path.open("rb") as f:
             size = int.from_bytes(f.read(8), "little")
             if not 0 < size <= 1 << 24:

@@ -60,12 +60,13 @@ class ModelHolder:
                         loaded.model = quantize_int8(loaded.model)
                     else:  # one copy of the weights for all workers (model/checkpoint.py)
                         share_weights(loaded)
-                except CheckpointError as e:
+                    predictor = Predictor(loaded)
+                except (CheckpointError, ValueError) as e:  # ValueError: cache settings or n-gram file that do not load
                     self.refused[version] = str(e)
                     log.error("refusing model version %s, still serving %s: %s", version, current, e)
                     metrics.RELOADS.labels("refused").inc()
                     continue
-                self.predictor = Predictor(loaded)  # the swap: one reference assignment
+                self.predictor = predictor  # the swap: one reference assignment
                 metrics.set_served_version(version, current)
                 metrics.RELOADS.labels("swapped").inc()
                 log.info("now serving model %s (was %s) from %s", version, current, self.models_dir)

@@ -361,6 +361,27 @@ def test_a_broken_new_version_is_refused_and_the_old_one_serves(own_models_dir, 
     assert app.test_client().post("/v1/predict", json={"prompt": "the"}).get_json()["model"] == old
 
 
+@pytest.mark.parametrize("extras", [
+    {"cache.json": b'{"weight": 0.2, "ngram_weight": 0.3}', "ngram.safetensors": b"\x10" + b"\x00" * 7 + b"not json"},
+    {"cache.json": b'{"weight": 0.2, "ngram_weight": 1.5}'},
+], ids=["junk n-gram file", "settings out of range"])
+def test_a_new_version_whose_cache_files_do_not_load_is_refused(own_models_dir, extras):
+    """Files the manifest checksums but the Predictor cannot use (written so, not damaged since): refused too."""
+    app = create_app({"models_dir": own_models_dir, "reload_interval": 0})
+    holder = app.extensions["nextword"]
+    old = holder.predictor.version
+    loaded = load_version(own_models_dir / old)
+
+    def write(directory: Path) -> None:
+        for name, data in extras.items():
+            (directory / name).write_bytes(data)
+    save_version(own_models_dir, loaded.model, loaded.tokenizer, loaded.config["training"], loaded.metrics,
+                 version="29990101-000000-gru", write_extras=write)
+    assert holder.check() is False
+    assert "29990101-000000-gru" in holder.refused
+    assert app.test_client().post("/v1/predict", json={"prompt": "the"}).get_json()["model"] == old
+
+
 def test_predictor_state_round_trip_keeps_every_part(lstm_models_dir):
     from model.checkpoint import load_latest
 

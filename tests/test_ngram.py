@@ -220,3 +220,6 @@ def test_load_refuses_a_file_that_is_not_a_saved_model(tmp_path):
     save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a saved Kneser-Ney"):
         KneserNeyLM.load(tmp_path / "other.safetensors")
+    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "half.safetensors"), metadata={"kneser_ney": '{"order": 3}'})
+    with pytest.raises(ValueError, match="not a saved Kneser-Ney"):  # its metadata lacks the vocabulary size
+        KneserNeyLM.load(tmp_path / "half.safetensors")
