@@ -11,6 +11,7 @@ import pytest
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import load_latest
+from model.evaluation.cache_scoring import fit_ngram
 from model.evaluation.keystrokes import (
     count_keystrokes,
     keystroke_savings,
@@ -34,7 +35,6 @@ from model.evaluation.typists import (
     NgramTypist,
     RecencySettings,
     ending_mask,
-    fit_ngram_baseline,
     recency_target_probs,
     tune_recency,
     word_id,
@@ -136,7 +136,7 @@ def test_ending_probabilities_are_each_systems_own(predictor, tiny_corpus):
                 for w in words]
     assert typist.ending_probabilities(words) == pytest.approx(expected, abs=1e-5)
     assert typist.ending_probabilities(["sky"])[0] > 0.5 > typist.ending_probabilities(["the"])[0]
-    ngram = NgramTypist(predictor, fit_ngram_baseline(predictor, tiny_corpus / "train.txt"))
+    ngram = NgramTypist(predictor, fit_ngram(predictor.loaded, tiny_corpus / "train.txt"))
     ngram.feed(ids, spellings)
     context = ids[-(ngram.ngram.order - 2):]
     assert ngram.ending_probabilities(words) == pytest.approx(
@@ -370,7 +370,7 @@ def test_the_cache_saves_keystrokes_on_a_name_it_never_learned(predictor):
 
 
 def test_ngram_baseline_suggests_and_remembers_recent_words(predictor, tiny_corpus):
-    ngram = fit_ngram_baseline(predictor, tiny_corpus / "train.txt")
+    ngram = fit_ngram(predictor.loaded, tiny_corpus / "train.txt")
     typist = NgramTypist(predictor, ngram, RecencySettings(weight=0.3, decay=0.99, window=100))
     assert keystroke_savings(typist, "The clouds are in the sky.").savings > 0.3  # it knows its training sentences
     typist.start()
@@ -386,7 +386,7 @@ def test_recency_tuning_scores_what_the_baseline_typist_would_give(predictor, ti
     token after feeding the passage so far); and the settings it picks are the grid's best."""
     from model.training.data import encode_passages, read_passages
 
-    ngram = fit_ngram_baseline(predictor, tiny_corpus / "train.txt")
+    ngram = fit_ngram(predictor.loaded, tiny_corpus / "train.txt")
     passages = [p for p in encode_passages(predictor.tokenizer, read_passages(tiny_corpus / "valid.txt"))[:6] if len(p) > 1]
     settings, tuning = tune_recency(ngram, predictor, passages)
     assert tuning["grid"][f"{settings.weight}/{settings.decay}"] == min(tuning["grid"].values()) == tuning["perplexity"]

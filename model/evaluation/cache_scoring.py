@@ -262,10 +262,20 @@ def write_cache_files(directory: Path, settings: CacheSettings, tuning: dict, ng
     (directory / "cache_tuning.json").write_text(json.dumps(tuning, indent=2) + "\n")
 
 
-def fit_ngram(loaded: LoadedModel, train_txt: Path, order: int) -> KneserNeyLM:
-    """An n-gram model of a corpus split's passages over the version's vocabulary (what the trainer's
+def fit_ngram(loaded: LoadedModel, train_txt: Path, order: int = 5, max_tokens: int = 0) -> KneserNeyLM:
+    """A Kneser-Ney model of a corpus split's passages (the first ones, up to max_tokens; 0: all) over the
+    version's vocabulary: the baseline of model/evaluation/typists.py, or a blend to tune (what the trainer's
     --ngram-order fits on its training split)."""
-    return KneserNeyLM(loaded.tokenizer.vocab_size, order=order).fit(encode_passages(loaded.tokenizer, read_passages(train_txt)))
+    passages = encode_passages(loaded.tokenizer, read_passages(train_txt))
+    if max_tokens:
+        kept, total = [], 0
+        for p in passages:
+            if total >= max_tokens:
+                break
+            kept.append(p)
+            total += len(p)
+        passages = kept
+    return KneserNeyLM(loaded.tokenizer.vocab_size, order=order).fit(passages)
 
 
 def save_tuned_version(loaded: LoadedModel, settings: CacheSettings, tuning: dict, models_dir: Path | None = None,

@@ -29,11 +29,12 @@ import torch
 
 from model.cache import OFF, CacheSettings
 from model.checkpoint import LoadedModel, load_latest, load_version
+from model.evaluation.cache_scoring import fit_ngram
 from model.evaluation.keystrokes import placed_keystrokes
 from model.evaluation.lambada import LastWord, last_word_passages, score_lambada, unpredictable_locally
 from model.evaluation.scoring import evaluate_split
 from model.evaluation.texts import DOCUMENT_KINDS, document_source, read_documents, read_lambada, read_lines, split_articles
-from model.evaluation.typists import NeuralTypist, NgramTypist, RecencySettings, Typist, fit_ngram_baseline, tune_recency
+from model.evaluation.typists import NeuralTypist, NgramTypist, RecencySettings, Typist, tune_recency
 from model.predict import Predictor
 from model.training.data import encode_passages
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         systems.pop(next(iter(systems)))
     recency_tuning = None
     if a.ngram_corpus:
-        ngram = fit_ngram_baseline(predictor, a.ngram_corpus, max_tokens=a.ngram_tokens)
+        ngram = fit_ngram(loaded, a.ngram_corpus, max_tokens=a.ngram_tokens)
         recency = RecencySettings()
         if a.tune_recency:
             from model.training.data import read_passages

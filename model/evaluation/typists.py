@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,7 +21,6 @@ from model.cache import CacheSettings, CacheWords
 from model.ngram import KneserNeyLM
 from model.predict import Prediction, Predictor
 from model.rnn_lm import State
-from model.training.data import encode_passages
 
 # (the letters typed so far, "" before the first; the words shown for this word and passed over) → suggested words
 Suggest = Callable[[str, Collection[str]], list[str]]
@@ -169,22 +167,6 @@ def ending_mask(predictor: Predictor) -> np.ndarray:
     mask = ~predictor.offerable.numpy()
     mask[[predictor.tokenizer.unk_id, predictor.tokenizer.pad_id]] = False
     return mask
-
-
-def fit_ngram_baseline(predictor: Predictor, corpus_train: Path, order: int = 5, max_tokens: int = 0) -> KneserNeyLM:
-    """The 5-gram Kneser-Ney model on a corpus's train.txt, over the neural model's own vocabulary."""
-    from model.training.data import read_passages
-
-    passages = encode_passages(predictor.tokenizer, read_passages(corpus_train))
-    if max_tokens:
-        kept, total = [], 0
-        for p in passages:
-            if total >= max_tokens:
-                break
-            kept.append(p)
-            total += len(p)
-        passages = kept
-    return KneserNeyLM(predictor.tokenizer.vocab_size, order=order).fit(passages)
 
 
 RECENCY_WEIGHTS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
