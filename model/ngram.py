@@ -160,25 +160,38 @@ class KneserNeyLM:
 
     def distribution(self, context: list[int]) -> np.ndarray:
         """P(next word | last order−1 ids of context): shape (vocab_size,), float64, sums to 1, all > 0."""
+        return self.blend(np.zeros(self.vocab_size), context, 1.0)
+
+    def blend(self, probs: np.ndarray, context: list[int], weight: float) -> np.ndarray:
+        """(1 − weight)·probs + weight·P(· | context), (V,) float64, without building P: unrolled, the
+        interpolation is P_N = (Π_k γ_k)·P_1 + Σ_k (Π_{j>k} γ_j)·s_k, with γ_k = D·N1+(h •)/c(h) and s_k the
+        discounted counts of the context's row at order k (sparse). So a call is three passes over the
+        vocabulary and one scatter per order; P_1, the same for every context, is computed once."""
         ids = self._context_ids(context)
-        if self._unigram is None:  # the same for every context, and the largest row: computed once
-            self._unigram = self._back_off(np.full(self.vocab_size, 1.0 / self.vocab_size), 1, ids[1])
-        p = self._unigram.copy()
+        if self._unigram is None:
+            self._unigram = np.full(self.vocab_size, 1.0 / self.vocab_size)
+            if ids[1] >= 0:
+                gamma, words, values = self._row(1, ids[1])
+                self._unigram *= gamma
+                self._unigram[words] += values
+        rows = []
         for k in range(2, self.order + 1):
             if ids[k] < 0:  # never seen: no longer context was seen either, so back off fully from here on
                 break
-            p = self._back_off(p, k, ids[k])
-        return p
+            rows.append(self._row(k, ids[k]))
+        out = np.multiply(probs, 1.0 - weight, dtype=np.float64)
+        scale = weight
+        for gamma, words, values in reversed(rows):  # the highest order's row first, at the full weight
+            out[words] += scale * values  # a row's words are distinct
+            scale *= gamma
+        out += scale * self._unigram
+        return out
 
-    def _back_off(self, lower: np.ndarray, k: int, c: int) -> np.ndarray:
-        """P_k(· | context c of order k) from P_{k−1} (`lower`, changed in place); `lower` itself if c is unseen."""
-        if c < 0:
-            return lower
+    def _row(self, k: int, c: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """Context c of order k: its back-off weight γ, and its next words with their discounted counts / c(h)."""
         lo, hi = int(self._offsets[k][c]), int(self._offsets[k][c + 1])
         total, D = float(self._totals[k][c]), self.discount
-        lower *= D * (hi - lo) / total
-        lower[self._words[k][lo:hi]] += (self._counts[k][lo:hi] - D).clip(min=0.0) / total
-        return lower
+        return D * (hi - lo) / total, self._words[k][lo:hi], (self._counts[k][lo:hi] - D).clip(min=0.0) / total
 
     def _probs(self, toks: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """P(toks[i] | the order−1 tokens before it) for every i in pos, vectorised over positions."""

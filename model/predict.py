@@ -320,7 +320,7 @@ class Predictor:
         if self.ngram is None or mu <= 0:
             return probs
         context = cache.words[len(cache) - (self.ngram.order - 1):].tolist() if self.ngram.order > 1 else []
-        return (1 - mu) * probs + mu * self.ngram.distribution(context)
+        return self.ngram.blend(probs, context, mu)
 
     def top_from_parts(self, parts: MixtureParts, k: int, prefix: str | None = None,
                        exclude: Collection[str] = ()) -> list[Prediction]:

@@ -223,3 +223,13 @@ def test_load_refuses_a_file_that_is_not_a_saved_model(tmp_path):
     save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "half.safetensors"), metadata={"kneser_ney": '{"order": 3}'})
     with pytest.raises(ValueError, match="not a saved Kneser-Ney"):  # its metadata lacks the vocabulary size
         KneserNeyLM.load(tmp_path / "half.safetensors")
+
+
+def test_blend_is_the_weighted_sum_with_the_distribution():
+    passages = random_passages(3, n=80)
+    lm = KneserNeyLM(12, order=4, discount=0.7).fit(passages)
+    probs = np.random.default_rng(0).dirichlet(np.ones(12)).astype(np.float32)
+    for context in ([], [3], [0, 1, 2], [11, 11, 11], [5, 5, 5, 5]):
+        for weight in (0.0, 0.3, 1.0):
+            expected = (1 - weight) * probs.astype(np.float64) + weight * lm.distribution(context)
+            np.testing.assert_allclose(lm.blend(probs, context, weight), expected, rtol=1e-12, atol=1e-15)
