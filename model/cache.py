@@ -61,6 +61,8 @@ from typing import Protocol
 
 import numpy as np
 
+from model.checkpoint import listed_file
+
 CACHE_FILE = "cache.json"
 
 
@@ -99,11 +101,8 @@ OFF = CacheSettings(weight=0.0)
 def load_settings(version_dir: Path) -> CacheSettings:
     """The settings saved with a version (only from a cache.json its manifest lists, so checked by
     load_version against its checksum); OFF for a version without one."""
-    path = Path(version_dir) / CACHE_FILE
-    manifest = Path(version_dir) / "manifest.json"
-    if not path.is_file() or not manifest.is_file() or CACHE_FILE not in json.loads(manifest.read_text()):
-        return OFF
-    return CacheSettings.from_json(json.loads(path.read_text()))
+    path = listed_file(version_dir, CACHE_FILE)
+    return OFF if path is None else CacheSettings.from_json(json.loads(path.read_text()))
 
 
 def entropy(probs: np.ndarray) -> np.ndarray:

@@ -133,6 +133,15 @@ def save_version(
     return models_dir / version
 
 
+def listed_file(version_dir: Path, name: str) -> Path | None:
+    """A version's optional file (cache.json, ngram.safetensors), only where its manifest lists it, so
+    load_version checked it against its checksum; None where the version has none."""
+    path, manifest = Path(version_dir) / name, Path(version_dir) / MANIFEST
+    if not path.is_file() or not manifest.is_file() or name not in json.loads(manifest.read_text()):
+        return None
+    return path
+
+
 def list_versions(models_dir: Path) -> list[str]:
     """Complete versions (those with a manifest), oldest first."""
     if not models_dir.is_dir():

@@ -44,6 +44,8 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
+from model.checkpoint import listed_file
+
 NGRAM_FILE = "ngram.safetensors"  # in a model version directory, beside cache.json
 ARRAYS = ("ctx_keys", "words", "counts", "offsets", "totals")  # per order k ≥ 1 (ctx_keys from k = 2)
 
@@ -297,7 +299,7 @@ class KneserNeyLM:
         if not isinstance(meta, dict):
             raise ValueError(f"{path}: not a saved Kneser-Ney model")
         lm = cls(int(meta["vocab_size"]), int(meta["order"]), float(meta["discount"]))
-        dtypes = {"U16": np.uint16, "U32": np.uint32, "I64": np.int64, "F64": np.float64}
+        dtypes = {"U16": np.uint16, "U32": np.uint32, "I64": np.int64}  # what save writes
         N = lm.order
         arrays = {name: [np.empty(0, np.int64)] * (N + 1) for name in ARRAYS}
         for key, spec in header.items():
@@ -322,7 +324,5 @@ class KneserNeyLM:
 def load_version_ngram(version_dir: Path) -> KneserNeyLM | None:
     """The n-gram model saved with a version (only one its manifest lists, so checked by load_version
     against its checksum); None for a version without one."""
-    path, manifest = Path(version_dir) / NGRAM_FILE, Path(version_dir) / "manifest.json"
-    if not path.is_file() or not manifest.is_file() or NGRAM_FILE not in json.loads(manifest.read_text()):
-        return None
-    return KneserNeyLM.load(path)
+    path = listed_file(version_dir, NGRAM_FILE)
+    return None if path is None else KneserNeyLM.load(path)
