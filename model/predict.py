@@ -319,7 +319,7 @@ class Predictor:
         mu = cache.settings.ngram_weight
         if self.ngram is None or mu <= 0:
             return probs
-        context = cache.words[len(cache) - (self.ngram.order - 1):].tolist() if self.ngram.order > 1 else []
+        context = cache.words[-(self.ngram.order - 1):].tolist() if self.ngram.order > 1 else []  # all, if fewer
         return self.ngram.blend(probs, context, mu)
 
     def top_from_parts(self, parts: MixtureParts, k: int, prefix: str | None = None,

@@ -383,3 +383,15 @@ def test_training_with_an_ngram_order_fits_it_and_tunes_its_weight(tiny_corpus, 
     # Saved with the version exactly when the tuning gave it a weight.
     assert (path / NGRAM_FILE).is_file() == (settings.ngram_weight > 0)
     assert (Predictor(load_version(path)).ngram is not None) == (settings.ngram_weight > 0)
+
+
+def test_a_short_text_gives_a_4gram_every_word_the_cache_holds(predictor, monkeypatch):
+    """Two words held and a 4-gram: its context is both of them (a slice from len - 3 once wrapped to one)."""
+    ngram = KneserNeyLM(predictor.tokenizer.vocab_size, order=4).fit([predictor.encode(TEXT)] * 3)
+    monkeypatch.setattr(predictor, "ngram", ngram)
+    settings = CacheSettings(weight=0.3, flatness=0.7, window=12, copy_unknown=False, skip_latest=True, ngram_weight=0.4)
+    ids = predictor.encode(TEXT)
+    expected = reference_mixture(predictor, ids[:4], settings, ngram)
+    cache = predictor.new_cache(settings)
+    state = predictor.read(ids[:3], None, cache)  # pairs for ids[1], ids[2]: one in use
+    np.testing.assert_allclose(predictor.mixed_distribution(state, cache).probs, expected[1], atol=1e-5)
