@@ -306,9 +306,8 @@ class Predictor:
         if self._numpy_top is None or not cache.pairs_in_use or not cache.settings.enabled:
             return None
         hidden = self._hidden(state)
-        log_probs = self._numpy_top.log_probs(hidden)  # (V,) float32
-        probs = np.exp(log_probs)
-        model_entropy = float(-(probs @ log_probs)) if cache.settings.entropy_scale > 0 else 0.0
+        probs, model_entropy = self._numpy_top.distribution(hidden)  # (V,) float32, nats
+        model_entropy = model_entropy if cache.settings.entropy_scale > 0 else 0.0
         probs = self.with_ngram(probs, cache).astype(np.float32, copy=False)
         return MixtureParts(probs, cache.view(hidden, model_entropy, float(probs[self.tokenizer.unk_id])))
 

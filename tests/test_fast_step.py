@@ -188,14 +188,18 @@ def test_deeper_models_or_no_input_table_keep_the_fused_call_for_long_prompts(tm
 
 
 @pytest.mark.parametrize("softmax", ["full", "adaptive"])
-def test_numpy_log_probs_are_the_models(softmax):
+def test_the_numpy_distribution_and_its_entropy_are_the_models(softmax):
     model = random_model("gru", 1, softmax)
     top = NumpyTopK.build(model, np.arange(VOCAB))
     for trial in range(10):
         hidden = random_state(model, trial)[-1, 0] * (1 + trial % 4)
         with torch.inference_mode():
-            expected = model.log_probs(hidden).numpy()
-        np.testing.assert_allclose(top.log_probs(hidden.numpy()), expected, atol=2e-5, rtol=0)
+            log_probs = model.log_probs(hidden).double()
+        expected = log_probs.exp().numpy()
+        probs, entropy = top.distribution(hidden.numpy())
+        assert probs.dtype == np.float32 and probs.shape == (VOCAB,)
+        np.testing.assert_allclose(probs, expected, rtol=2e-5, atol=1e-9)
+        assert entropy == pytest.approx(float(-(log_probs.exp() * log_probs).sum()), rel=1e-5)
 
 
 @pytest.mark.parametrize("softmax", ["full", "adaptive"])
