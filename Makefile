@@ -21,7 +21,7 @@ help:
 	@echo "make evaluate-text  LAMBADA and keystroke savings on real text (../shared/data) of the newest model, beside Presage where installed (~45 min of it)"
 	@echo "make experiment  RNN/GRU/LSTM/n-gram, truncation study, gradient norms -> docs/experiment (~40 min)"
 	@echo "make wikitext   WikiText-2 (from ../shared/data): n-gram baseline, then a 30-minute GRU run"
-	@echo "make english    the real-English model (WikiText-2, Gutenberg fiction, SGD dialogues, cue passages; ~60 min) in models-english"
+	@echo "make english    the real-English model (WikiText-2, Gutenberg fiction, SGD dialogues, cue passages; ~62 min) in models-english"
 	@echo "make clean    remove the venv, the corpus and all trained models"
 
 # The venv is rebuilt only when a requirements file changes: a second `make serve` reinstalls nothing.
