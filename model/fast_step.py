@@ -168,11 +168,12 @@ class NumpyTopK:
         """hidden (H,) float32 → ((V,) float32 probabilities of every token, as exp of the model's log_probs;
         their entropy in nats).
 
-        One exp per token and no log over the vocabulary: under load these passes over 40,000 words, not
-        the matrix products, were most of the output layer's time, and torch's vectorised exp is ~2.5x
-        numpy's here (2026-12-07). The entropy comes from dot products: with shifted scores s = z − max
-        and Z = Σ exp(s), −Σ p log p = log Z − p·s, and an adaptive softmax adds each tail cluster's
-        within-cluster entropy weighted by the cluster's probability."""
+        One exp per token and no log over the vocabulary: timed alone, with the weights in cache, these
+        passes over 40,000 words took longer than the matrix products, and torch's vectorised exp is ~2.5x
+        numpy's here (2026-12-07; under load the products' memory reads weigh more: docs/results.md).
+        The entropy comes from dot products: with shifted scores s = z − max and Z = Σ exp(s),
+        −Σ p log p = log Z − p·s, and an adaptive softmax adds each tail cluster's within-cluster
+        entropy weighted by the cluster's probability."""
         head, head_exps = _shifted(self._logits(hidden))
         if not self.adaptive:
             return _softmax(head, head_exps)

@@ -2,16 +2,12 @@
 import subprocess
 import sys
 
+from bench.word_arithmetic_bound import arithmetic_bytes
 from model.checkpoint import load_latest
 from model.predict import Predictor
 
 
 def test_the_bound_counts_each_steps_bytes(cache_models_dir):
-    sys.path.insert(0, "bench")
-    try:
-        from word_arithmetic_bound import arithmetic_bytes
-    finally:
-        sys.path.remove("bench")
     predictor = Predictor(load_latest(cache_models_dir))
     model = predictor.model
     parts = arithmetic_bytes(predictor, window=100)
