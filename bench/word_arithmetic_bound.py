@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ import torch
 
 from model.checkpoint import load_latest, load_version
 from model.predict import Predictor
+from model.quantize import quantize_int8
 
 
 def arithmetic_bytes(predictor: Predictor, window: int) -> dict[str, int]:
@@ -57,40 +57,25 @@ def arithmetic_bytes(predictor: Predictor, window: int) -> dict[str, int]:
 
 class Floor:
     """The least arithmetic a word's whole distribution takes: the output layer's matrix-vector products
-    (float32 numpy, or int8 fbgemm) and one exp of every word's score (torch's vectorised exp, ~2.5x
-    numpy's here), nothing normalised, no log taken."""
+    (float32 numpy, or the int8 layers model/quantize.py makes) and one exp of every word's score (torch's
+    vectorised exp, ~2.5x numpy's here), nothing normalised, no log taken."""
 
-    def __init__(self, head, int8: bool) -> None:
-        self.int8 = int8
-        tails = head.tails if head.adaptive else []
-        self.matrices = [(head.weight, head.bias)] + [(projection, None) for projection, _ in tails]
-        self.tails = [words for _, words in tails]
-        if int8:
-            self.matrices = [(pack_int8(w, b), None) for w, b in self.matrices]
-            self.tails = [pack_int8(words) for words in self.tails]
-
-    def product(self, matrix, bias, x: np.ndarray) -> torch.Tensor:
-        if self.int8:
-            return torch.ops.quantized.linear_dynamic(torch.from_numpy(x)[None], matrix, True)[0]
-        z = matrix @ x
-        return torch.from_numpy(z if bias is None else z + bias)
+    def __init__(self, predictor: Predictor, int8: bool) -> None:
+        head = predictor._numpy_top
+        if int8:  # model.quantize's int8 layers: nn.Linear → Int8Linear, taking one vector as nn.Linear does
+            output = quantize_int8(predictor.model).output
+            layers = [output.head, *(tail[0] for tail in output.tail)] if head.adaptive else [output]
+            self.matrices = [lambda x, layer=layer: layer(torch.from_numpy(x)) for layer in layers]
+            self.tails = [lambda x, layer=tail[1]: layer(x) for tail in output.tail] if head.adaptive else []
+        else:
+            tails = head.tails if head.adaptive else []
+            self.matrices = [lambda x: torch.from_numpy(head._logits(x))]
+            self.matrices += [lambda x, m=projection: torch.from_numpy(m @ x) for projection, _ in tails]
+            self.tails = [lambda z, m=words: torch.from_numpy(m @ z.numpy()) for _, words in tails]
 
     def scores(self, hidden: np.ndarray) -> list[torch.Tensor]:
-        head, *projections = [self.product(m, b, hidden) for m, b in self.matrices]
-        out = [torch.exp(head)]
-        for projection, words in zip(projections, self.tails):
-            out.append(torch.exp(self.product(words, None, projection.numpy())))
-        return out
-
-
-def pack_int8(weight: np.ndarray, bias: np.ndarray | None = None):
-    """fbgemm's packed int8 weight, one scale a row."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch's notices that quantized tensors are deprecated
-        w = torch.from_numpy(weight)
-        scales = (w.abs().amax(1) / 127).clamp_min(1e-12).double()
-        q = torch.quantize_per_channel(w, scales, torch.zeros(len(w), dtype=torch.long), 0, torch.qint8)
-        return torch.ops.quantized.linear_prepack(q, None if bias is None else torch.from_numpy(bias))
+        head, *projections = [product(hidden) for product in self.matrices]
+        return [torch.exp(head)] + [torch.exp(words(z)) for z, words in zip(projections, self.tails)]
 
 
 def count_words(predictor: Predictor, head, window: int, seed: int, start: float, end: float, done) -> None:
@@ -139,7 +124,7 @@ def main() -> None:
     if a.int8_output and not a.floor:
         p.error("--int8-output goes with --floor")
     if a.floor:
-        head = Floor(head, a.int8_output)
+        head = Floor(predictor, a.int8_output)
         if a.int8_output:
             parts["output layer, every word"] //= 4
     vocab = predictor.tokenizer.vocab_size

@@ -218,8 +218,8 @@ class NumpyTopK:
 
 def _shifted_and_log_sum(logits: np.ndarray) -> tuple[np.ndarray, np.float32]:
     """(logits − max, log Σ exp(logits − max)): their difference is log_softmax(logits)."""
-    shifted = logits - logits.max()
-    return shifted, np.log(np.exp(shifted).sum())
+    shifted, exps = _shifted(logits)
+    return shifted, np.log(exps.sum())
 
 
 def _shifted(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
